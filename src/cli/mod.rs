@@ -1,0 +1,158 @@
+//! The command line: subcommands, their output and exit codes (a contract scripts rely on).
+//!
+//! Exit codes: 0 ok; 1 findings at or above `--fail-on`; 2 bad input or usage, with a message
+//! on stderr that names the file and the problem. Logic lives in the library modules; this
+//! module only parses arguments, calls them and prints.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::model::{self, Level};
+use crate::templates;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "sessionmap",
+    version,
+    about = "Map how sessions live in your application, then simulate users and attackers against it",
+    long_about = "Map how sessions live in your application, then simulate users and attackers against it.\n\n\
+                  Without a subcommand, opens the app on the last file or a bundled template."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Open the app on a map file.
+    Open {
+        /// The map file (.ron) to open.
+        file: PathBuf,
+    },
+    /// List the bundled templates, one name per line.
+    Templates,
+    /// Create a new map file from a bundled template.
+    New {
+        /// The template's name (see `sessionmap templates`).
+        #[arg(long)]
+        template: String,
+        /// Where to write the new map.
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Overwrite the output file if it exists.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Check that a map file loads and is consistent (exit 0), or list every problem (exit 2).
+    Validate {
+        /// The map file (.ron) to check.
+        file: PathBuf,
+    },
+}
+
+/// Exit code for bad input or usage.
+const BAD_INPUT: u8 = 2;
+
+/// Parses the process arguments and runs the command.
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        None => crate::ui::run(crate::ui::Startup::Default),
+        Some(Command::Open { file }) => crate::ui::run(crate::ui::Startup::File(file)),
+        Some(Command::Templates) => {
+            let mut out = std::io::stdout().lock();
+            for t in templates::ALL {
+                // A closed pipe (`| head`) is not an error worth a message.
+                if writeln!(out, "{}", t.name).is_err() {
+                    break;
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        Some(Command::New {
+            template,
+            output,
+            force,
+        }) => new_from_template(&template, &output, force),
+        Some(Command::Validate { file }) => validate(&file),
+    }
+}
+
+fn fail(message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("sessionmap: {message}");
+    ExitCode::from(BAD_INPUT)
+}
+
+fn new_from_template(name: &str, output: &Path, force: bool) -> ExitCode {
+    let Some(template) = templates::find(name) else {
+        let names: Vec<_> = templates::ALL.iter().map(|t| t.name).collect();
+        return fail(format!(
+            "no template named `{name}`; expected one of: {}",
+            names.join(", ")
+        ));
+    };
+    if output.exists() && !force {
+        return fail(format!(
+            "{}: the file exists; choose another path or pass --force to overwrite it",
+            output.display()
+        ));
+    }
+    let loaded = match template.load() {
+        Ok(loaded) => loaded,
+        Err(e) => return fail(e),
+    };
+    match model::save_file(&loaded.map, output) {
+        Ok(()) => {
+            println!(
+                "created {} from template `{name}` ({} nodes, {} edges)",
+                output.display(),
+                loaded.map.nodes.len(),
+                loaded.map.edges.len()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(e),
+    }
+}
+
+fn validate(file: &Path) -> ExitCode {
+    let loaded = match model::load_file(file) {
+        Ok(loaded) => loaded,
+        Err(e) => return fail(e),
+    };
+    for d in &loaded.diagnostics {
+        eprintln!("{d}");
+    }
+    let errors = loaded
+        .diagnostics
+        .iter()
+        .filter(|d| d.level == Level::Error)
+        .count();
+    if errors > 0 {
+        eprintln!(
+            "sessionmap: {}: {errors} problem{} found",
+            file.display(),
+            if errors == 1 { "" } else { "s" }
+        );
+        return ExitCode::from(BAD_INPUT);
+    }
+    if let Some(old) = loaded.migrated_from {
+        println!(
+            "{}: written in format version {old}; it will be saved as version {}",
+            file.display(),
+            model::FORMAT_VERSION
+        );
+    }
+    println!(
+        "{}: ok ({} nodes, {} edges, {} personas)",
+        file.display(),
+        loaded.map.nodes.len(),
+        loaded.map.edges.len(),
+        loaded.map.personas.len()
+    );
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,44 @@
+//! The window, driven headless through egui_kittest.
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable as _;
+use sessionmap::ui::{Startup, Viewer};
+
+#[test]
+fn the_viewer_draws_every_node_of_the_default_template() {
+    let mut viewer = Viewer::open(&Startup::Default);
+    let template = sessionmap::templates::find(sessionmap::templates::DEFAULT).expect("bundled");
+    let map = template.load().expect("loads").map;
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .build_ui(|ui| viewer.ui(ui));
+    harness.run();
+    for node in &map.nodes {
+        harness.get_by_label(&node.label);
+    }
+    assert!(
+        harness.get_all_by_label(&map.title).next().is_some(),
+        "the title is shown"
+    );
+}
+
+#[test]
+fn a_file_that_fails_to_load_shows_its_error_with_the_location() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("broken.ron");
+    let broken = "(format_version: 1, title: \"x\", nodes: [(id: 3)])";
+    std::fs::write(&file, broken).expect("write");
+    let mut viewer = Viewer::open(&Startup::File(file.clone()));
+    let mut harness = Harness::builder().build_ui(|ui| viewer.ui(ui));
+    harness.run();
+    harness.get_by_label("This map could not be opened");
+    let shown = harness
+        .query_by_label_contains(&format!("{}:1:", file.display()))
+        .is_some();
+    assert!(shown, "the error names the file and line");
+    assert_eq!(
+        std::fs::read_to_string(&file).expect("read"),
+        broken,
+        "nothing was overwritten"
+    );
+}
