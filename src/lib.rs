@@ -6,6 +6,7 @@
 //! See `ARCHITECTURE.md` for the code map and invariants.
 
 pub mod cli;
+pub mod compile;
 pub mod engine;
 pub mod export;
 pub mod model;

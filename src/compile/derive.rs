@@ -1,0 +1,810 @@
+//! Which nodes make up each flow, and the engine policy the drawing of a flow implies.
+
+use std::time::Duration;
+
+use petgraph::Direction;
+
+use super::{CompileDiagnostic, Flow, FlowGraph, Offers, Setting, Sources};
+use crate::engine as e;
+use crate::model::{self as m, Group, Map, Node, NodeId, NodeKind};
+
+/// What "forever" means where the engine needs a duration and the drawing sets none: longer than
+/// any simulation, so the credential is usable for as long as anyone looks.
+const FOREVER: Duration = Duration::from_secs(100 * 365 * 86_400);
+
+pub(super) fn flows(
+    map: &Map,
+    graph: &FlowGraph,
+    diagnostics: &mut Vec<CompileDiagnostic>,
+) -> Vec<Flow> {
+    let is_create = |id: &NodeId| {
+        map.node(id)
+            .is_some_and(|n| matches!(n.kind, NodeKind::CreateSession { .. }))
+    };
+    let creates: Vec<&Node> = map
+        .nodes
+        .iter()
+        .filter(|n| matches!(n.kind, NodeKind::CreateSession { .. }))
+        .collect();
+    if creates.is_empty() && !map.nodes.is_empty() {
+        diagnostics.push(CompileDiagnostic {
+            nodes: Vec::new(),
+            message: "no `Create session` stage is drawn, so nothing creates a session; \
+                      add one after the entry points"
+                .to_owned(),
+        });
+    }
+
+    let mut flows = Vec::new();
+    let mut in_some_flow = std::collections::HashSet::new();
+    for create in creates {
+        // Stages after the create-session stage, and whatever leads into the flow (entry
+        // points, operator actions such as an IdP disable that triggers a back-channel logout),
+        // without crossing into another flow's create-session stage.
+        let after = graph.reachable(&create.id, Direction::Outgoing, is_create);
+        let mut ids = after.clone();
+        for stage in after
+            .iter()
+            .filter(|id| *id == &create.id || !is_create(id))
+        {
+            for id in graph.reachable(stage, Direction::Incoming, is_create) {
+                if !ids.contains(&id) {
+                    ids.push(id);
+                }
+            }
+        }
+        ids.retain(|id| id == &create.id || !is_create(id));
+        // Timeouts and stores attached to any of them, and what is attached to those
+        // (an expiry warning attached to an idle timeout).
+        let mut frontier = ids.clone();
+        while let Some(id) = frontier.pop() {
+            for other in graph.attached(&id) {
+                if !ids.contains(other) {
+                    ids.push(other.clone());
+                    frontier.push(other.clone());
+                }
+            }
+        }
+        let members: Vec<&Node> = map.nodes.iter().filter(|n| ids.contains(&n.id)).collect();
+        in_some_flow.extend(members.iter().map(|n| n.id.clone()));
+        flows.push(derive_flow(create, &members, diagnostics));
+    }
+
+    for node in &map.nodes {
+        let stray = match node.kind.group() {
+            Group::Lifecycle => !matches!(node.kind, NodeKind::CreateSession { .. }),
+            Group::Timeout | Group::Store => true,
+            Group::Entry => false,
+        };
+        if stray && !in_some_flow.contains(&node.id) && !flows.is_empty() {
+            diagnostics.push(CompileDiagnostic {
+                nodes: vec![node.id.clone()],
+                message: format!(
+                    "`{}` ({}) is not connected to any session flow, so it has no effect; \
+                     connect it to the stages it belongs to",
+                    node.label,
+                    node.kind.name()
+                ),
+            });
+        }
+    }
+    flows
+}
+
+/// Reads one flow's nodes into an engine policy, recording where each setting came from.
+struct Deriver<'a> {
+    members: &'a [&'a Node],
+    policy: e::Policy,
+    sources: Sources,
+    offers: Offers,
+    diagnostics: &'a mut Vec<CompileDiagnostic>,
+}
+
+impl Deriver<'_> {
+    fn set(&mut self, setting: Setting, node: &Node) {
+        self.sources.add(setting, &node.id);
+    }
+
+    /// The nodes of the flow for which `pick` returns something, in map order.
+    fn all<T>(&self, pick: impl Fn(&NodeKind) -> Option<T>) -> Vec<(NodeId, T)> {
+        self.members
+            .iter()
+            .filter_map(|n| pick(&n.kind).map(|t| (n.id.clone(), t)))
+            .collect()
+    }
+
+    /// The ids of the flow's nodes of one kind, in map order.
+    fn ids(&self, is: impl Fn(&NodeKind) -> bool) -> Vec<NodeId> {
+        self.all(|k| is(k).then_some(()))
+            .into_iter()
+            .map(|(id, ())| id)
+            .collect()
+    }
+
+    /// The one node of a kind that decides a setting; two that disagree are a diagnostic, and
+    /// the first (in map order) wins.
+    fn one<T: PartialEq + Clone>(
+        &mut self,
+        what: &str,
+        pick: impl Fn(&NodeKind) -> Option<T>,
+    ) -> Option<(NodeId, T)> {
+        let found = self.all(pick);
+        let (first, rest) = found.split_first()?;
+        let differing: Vec<NodeId> = rest
+            .iter()
+            .filter(|(_, t)| *t != first.1)
+            .map(|(id, _)| id.clone())
+            .collect();
+        if !differing.is_empty() {
+            let mut nodes = vec![first.0.clone()];
+            nodes.extend(differing);
+            self.diagnostics.push(CompileDiagnostic {
+                message: format!(
+                    "{} contradicting {what} nodes govern one flow; `{}` is used — \
+                     remove or reconcile the others",
+                    nodes.len(),
+                    first.0
+                ),
+                nodes,
+            });
+        }
+        Some(first.clone())
+    }
+
+    fn set_id(&mut self, setting: Setting, id: &NodeId) {
+        self.sources.add(setting, id);
+    }
+}
+
+fn derive_flow(create: &Node, members: &[&Node], diagnostics: &mut Vec<CompileDiagnostic>) -> Flow {
+    let mut d = Deriver {
+        members,
+        policy: e::Policy::default(),
+        sources: Sources::default(),
+        offers: Offers::default(),
+        diagnostics,
+    };
+    session(&mut d, create);
+    timeouts(&mut d);
+    remember_me(&mut d);
+    tokens(&mut d);
+    endings(&mut d);
+    entries(&mut d);
+    stores(&mut d);
+    Flow {
+        create: create.id.clone(),
+        lane: create.lane.clone(),
+        members: members.iter().map(|n| n.id.clone()).collect(),
+        policy: d.policy,
+        sources: d.sources,
+        offers: d.offers,
+    }
+}
+
+fn duration(span: m::Span) -> Duration {
+    // Validation reports non-positive spans; here they mean "immediately".
+    span.to_duration().unwrap_or(Duration::ZERO)
+}
+
+/// The create-session stage: mechanism, ids, rotation, concurrency, binding.
+fn session(d: &mut Deriver<'_>, create: &Node) {
+    let NodeKind::CreateSession {
+        mechanism,
+        ids,
+        client_ids,
+        on_login,
+        concurrency,
+        binding,
+    } = &create.kind
+    else {
+        return;
+    };
+    let p = &mut d.policy;
+    p.mechanism = match mechanism {
+        m::Mechanism::ServerSide => e::Mechanism::ServerSide,
+        m::Mechanism::SignedToken => e::Mechanism::SignedToken,
+        m::Mechanism::ClientCookie => e::Mechanism::ClientCookie,
+        m::Mechanism::Hybrid => e::Mechanism::Hybrid,
+    };
+    let bits = |b: u16| u8::try_from(b.clamp(1, 128)).unwrap_or(128);
+    p.ids.generator = match *ids {
+        m::IdGenerator::Csprng { bits: b } => e::IdGenerator::Csprng { bits: bits(b) },
+        m::IdGenerator::Sequential => e::IdGenerator::Sequential,
+        m::IdGenerator::Timestamp => e::IdGenerator::Timestamp,
+        m::IdGenerator::LowEntropy { bits: b } => e::IdGenerator::LowEntropy { bits: bits(b) },
+    };
+    p.ids.acceptance = match client_ids {
+        m::ClientIds::Strict => e::IdAcceptance::Strict,
+        m::ClientIds::Permissive => e::IdAcceptance::Permissive,
+    };
+    p.rotation.on_login = rotation(*on_login);
+    (
+        p.concurrency.limit,
+        p.concurrency.on_limit,
+        p.concurrency.scope,
+    ) = match *concurrency {
+        m::Concurrency::Unlimited => (
+            e::SessionLimit::Unlimited,
+            e::OnLimit::EvictOldestInactive,
+            e::LimitScope::PerUser,
+        ),
+        m::Concurrency::Single { on_limit } => (
+            e::SessionLimit::Single,
+            on_limit_of(on_limit),
+            e::LimitScope::PerUser,
+        ),
+        m::Concurrency::Limited {
+            max,
+            per_device,
+            on_limit,
+        } => (
+            e::SessionLimit::Limited { max },
+            on_limit_of(on_limit),
+            if per_device {
+                e::LimitScope::PerDeviceCategory
+            } else {
+                e::LimitScope::PerUser
+            },
+        ),
+    };
+    let bind = |on: bool| if on { e::Bind::Enforced } else { e::Bind::Off };
+    p.binding = e::BindingPolicy {
+        ip: bind(binding.ip),
+        user_agent: bind(binding.user_agent),
+        on_mismatch: match binding.on_mismatch {
+            m::MismatchAction::Ignore => e::MismatchAction::Ignore,
+            m::MismatchAction::RequireReauth => e::MismatchAction::RequireReauth,
+            m::MismatchAction::Terminate => e::MismatchAction::Terminate,
+        },
+        impossible_travel: binding.travel.map(|t| {
+            let hours = (duration(t.within).as_secs_f32() / 3600.0).max(1.0 / 60.0);
+            e::TravelCheck {
+                min_distance_km: t.max_km as f32,
+                max_speed_kmh: t.max_km as f32 / hours,
+            }
+        }),
+    };
+    for s in [
+        Setting::Mechanism,
+        Setting::Ids,
+        Setting::LoginRotation,
+        Setting::Concurrency,
+        Setting::Binding,
+    ] {
+        d.set(s, create);
+    }
+}
+
+fn rotation(r: m::Rotation) -> e::Rotation {
+    match r {
+        m::Rotation::Keep => e::Rotation::KeepId,
+        m::Rotation::RotateEndOld => e::Rotation::RotateEndOld,
+        m::Rotation::RotateKeepOld => e::Rotation::RotateKeepOld,
+    }
+}
+
+fn on_limit_of(o: m::OnLimit) -> e::OnLimit {
+    match o {
+        m::OnLimit::EvictOldestInactive => e::OnLimit::EvictOldestInactive,
+        m::OnLimit::RejectNew => e::OnLimit::RejectNew,
+    }
+}
+
+/// Idle and absolute timeouts, what counts as activity, who enforces expiry, the warning.
+fn timeouts(d: &mut Deriver<'_>) {
+    let idle = d.one("idle timeout", |k| match k {
+        NodeKind::IdleTimeout {
+            after,
+            resets_on,
+            enforced,
+        } => Some((*after, *resets_on, *enforced)),
+        _ => None,
+    });
+    let absolute = d.one("absolute timeout", |k| match k {
+        NodeKind::AbsoluteTimeout { after, enforced } => Some((*after, *enforced)),
+        _ => None,
+    });
+    let mut enforcement = e::ExpiryEnforcement::Server;
+    d.policy.timeouts.idle = None;
+    d.policy.timeouts.absolute = None;
+    d.policy.timeouts.renewal = None;
+    if let Some((id, (after, resets_on, enforced))) = idle {
+        d.policy.timeouts.idle = Some(duration(after));
+        d.policy.timeouts.activity = match resets_on {
+            m::Activity::AnyRequest => e::Activity::AnyRequest,
+            m::Activity::UserAction => e::Activity::UserAction,
+            m::Activity::StateChange => e::Activity::StateChange,
+        };
+        if enforced == m::Enforcement::ClientOnly {
+            enforcement = e::ExpiryEnforcement::ClientOnly;
+        }
+        for s in [
+            Setting::IdleTimeout,
+            Setting::Activity,
+            Setting::Enforcement,
+        ] {
+            d.set_id(s, &id);
+        }
+    }
+    if let Some((id, (after, enforced))) = absolute {
+        d.policy.timeouts.absolute = Some(duration(after));
+        // The engine has one enforcement for both; a client-only one makes expiry client-only.
+        if enforced == m::Enforcement::ClientOnly {
+            enforcement = e::ExpiryEnforcement::ClientOnly;
+        }
+        d.set_id(Setting::AbsoluteTimeout, &id);
+        d.set_id(Setting::Enforcement, &id);
+    }
+    d.policy.timeouts.enforcement = enforcement;
+
+    d.policy.warning = e::WarningPolicy {
+        before_idle_expiry: None,
+        work_on_expiry: e::WorkOnExpiry::Lost,
+    };
+    if let Some((id, (before, keeps_drafts))) = d.one("expiry warning", |k| match k {
+        NodeKind::ExpiryWarning {
+            before,
+            keeps_drafts,
+        } => Some((*before, *keeps_drafts)),
+        _ => None,
+    }) {
+        d.policy.warning = e::WarningPolicy {
+            before_idle_expiry: Some(duration(before)),
+            work_on_expiry: if keeps_drafts {
+                e::WorkOnExpiry::Preserved
+            } else {
+                e::WorkOnExpiry::Lost
+            },
+        };
+        d.set_id(Setting::Warning, &id);
+    }
+}
+
+/// Remember-me: offered only when its entry point is drawn; its lifetime only when attached.
+fn remember_me(d: &mut Deriver<'_>) {
+    let entry = d.one("remember-me", |k| match k {
+        NodeKind::RememberMe {
+            device_bound,
+            rotate_on_use,
+            survives_logout,
+            grants_sensitive_actions,
+        } => Some((
+            *device_bound,
+            *rotate_on_use,
+            *survives_logout,
+            *grants_sensitive_actions,
+        )),
+        _ => None,
+    });
+    let Some((id, (bound, rotates, survives, grants))) = entry else {
+        d.policy.remember_me.offered = false;
+        return;
+    };
+    d.offers.remember_me.push(id.clone());
+    d.policy.remember_me = e::RememberMePolicy {
+        offered: true,
+        lifetime: None,
+        device_binding: if bound {
+            e::DeviceBinding::Bound
+        } else {
+            e::DeviceBinding::Unbound
+        },
+        rotate_on_use: if rotates {
+            e::RotateOnUse::Rotate
+        } else {
+            e::RotateOnUse::Keep
+        },
+        on_logout: if survives {
+            e::RememberOnLogout::Survive
+        } else {
+            e::RememberOnLogout::Revoke
+        },
+        grant: if grants {
+            e::RememberMeGrant::FullAuthentication
+        } else {
+            e::RememberMeGrant::ReauthForSensitive
+        },
+    };
+    d.set_id(Setting::RememberMe, &id);
+    if let Some((lifetime_id, after)) = d.one("remember-me lifetime", |k| match k {
+        NodeKind::RememberMeLifetime { after } => Some(*after),
+        _ => None,
+    }) {
+        d.policy.remember_me.lifetime = Some(duration(after));
+        d.set_id(Setting::RememberMeLifetime, &lifetime_id);
+    }
+}
+
+/// Signed access tokens and refresh tokens.
+fn tokens(d: &mut Deriver<'_>) {
+    let token_based = matches!(
+        d.policy.mechanism,
+        e::Mechanism::SignedToken | e::Mechanism::Hybrid
+    );
+    let signed = d.one("signed token", |k| match k {
+        NodeKind::SignedToken {
+            algorithm: _,
+            verifies_expiry,
+            verifies_not_before,
+            accepts_alg_none,
+            revocation,
+            fields: _,
+        } => Some((
+            *verifies_expiry,
+            *verifies_not_before,
+            *accepts_alg_none,
+            *revocation,
+        )),
+        _ => None,
+    });
+    if let Some((id, (exp, nbf, alg_none, revocation))) = signed {
+        let check = |on: bool| {
+            if on {
+                e::ClaimCheck::Enforced
+            } else {
+                e::ClaimCheck::Ignored
+            }
+        };
+        let t = &mut d.policy.tokens;
+        // The engine signs with HMAC-SHA256 whatever algorithm is drawn: what matters to the
+        // simulation is whether signatures, `exp` and `nbf` are really checked.
+        t.algorithm = if alg_none {
+            e::AlgorithmPolicy::AcceptNone
+        } else {
+            e::AlgorithmPolicy::Hs256Only
+        };
+        t.check_exp = check(exp);
+        t.check_nbf = check(nbf);
+        (t.revocation, t.revocation_delay) = match revocation {
+            m::Revocation::UntilExpiry => (e::Revocation::None, Duration::ZERO),
+            m::Revocation::Denylist { propagation } => (
+                e::Revocation::Denylist,
+                propagation.map_or(Duration::ZERO, duration),
+            ),
+            m::Revocation::NotBefore { propagation } => (
+                e::Revocation::PerUserNotBefore,
+                propagation.map_or(Duration::ZERO, duration),
+            ),
+        };
+        d.set_id(Setting::AccessToken, &id);
+    } else if token_based {
+        d.diagnostics.push(CompileDiagnostic {
+            nodes: Vec::new(),
+            message: "the flow issues signed tokens but no `Signed token` store is drawn; \
+                      assuming verified signatures, `exp` and `nbf`, and no revocation"
+                .to_owned(),
+        });
+        d.policy.tokens.revocation = e::Revocation::None;
+    }
+    let lifetime = |kind: m::TokenKind| {
+        move |k: &NodeKind| match k {
+            NodeKind::TokenLifetime { token, after } if *token == kind => Some(*after),
+            _ => None,
+        }
+    };
+    match d.one("access token lifetime", lifetime(m::TokenKind::Access)) {
+        Some((id, after)) => {
+            d.policy.tokens.access_lifetime = duration(after);
+            d.set_id(Setting::AccessLifetime, &id);
+        }
+        None => d.policy.tokens.access_lifetime = FOREVER,
+    }
+
+    let refresh = d.one("token refresh", |k| match k {
+        NodeKind::TokenRefresh { rotation, expiry } => Some((*rotation, *expiry)),
+        _ => None,
+    });
+    let refresh_lifetime = d
+        .one("refresh token lifetime", lifetime(m::TokenKind::Refresh))
+        .map(|(id, after)| (id, duration(after)));
+    if let Some((id, (rotation, expiry))) = refresh {
+        d.offers.refresh.push(id.clone());
+        let r = &mut d.policy.refresh;
+        (r.rotation, r.reuse, r.grace_generations) = match rotation {
+            m::RefreshRotation::Reusable => (e::RefreshRotation::Reuse, e::ReuseDetection::Off, 0),
+            m::RefreshRotation::Rotate {
+                reuse_detection,
+                grace_generations,
+            } => (
+                e::RefreshRotation::Rotate,
+                if reuse_detection {
+                    e::ReuseDetection::RevokeFamily
+                } else {
+                    e::ReuseDetection::Off
+                },
+                u32::from(grace_generations),
+            ),
+        };
+        let life = refresh_lifetime.as_ref().map_or(FOREVER, |(_, l)| *l);
+        r.expiry = match expiry {
+            m::RefreshExpiry::Sliding => e::RefreshExpiry::Sliding {
+                idle: life,
+                cap: None,
+            },
+            m::RefreshExpiry::Absolute => e::RefreshExpiry::Absolute { lifetime: life },
+        };
+        d.set_id(Setting::Refresh, &id);
+        if let Some((lid, _)) = refresh_lifetime {
+            d.set_id(Setting::RefreshLifetime, &lid);
+        }
+    }
+}
+
+/// Logout, password change, disable, admin revoke, privilege change, sensitive actions, pings.
+fn endings(d: &mut Deriver<'_>) {
+    let logouts = d.all(|k| match k {
+        NodeKind::Logout {
+            scope,
+            invalidation,
+            revokes_refresh_tokens,
+        } => Some((*scope, *invalidation, *revokes_refresh_tokens)),
+        _ => None,
+    });
+    let mut invalidation = e::LogoutInvalidation::ServerSide;
+    let mut everywhere = e::LogoutEverywhere::NotOffered;
+    let mut refresh_on_logout = e::RefreshOnLogout::Revoke;
+    for (id, (scope, inv, revokes)) in &logouts {
+        if *inv == m::Invalidation::ClientOnly {
+            invalidation = e::LogoutInvalidation::ClientOnly;
+        }
+        if !revokes {
+            refresh_on_logout = e::RefreshOnLogout::Keep;
+        }
+        d.set_id(Setting::LogoutInvalidation, id);
+        match scope {
+            m::LogoutScope::ThisDevice => d.offers.logout.push(id.clone()),
+            m::LogoutScope::AllDevices => {
+                everywhere = e::LogoutEverywhere::Offered;
+                d.offers.logout_everywhere.push(id.clone());
+                d.set_id(Setting::LogoutEverywhere, id);
+            }
+        }
+    }
+    d.policy.logout.invalidation = invalidation;
+    d.policy.logout.everywhere = everywhere;
+    d.policy.refresh.on_logout = refresh_on_logout;
+
+    d.policy.logout.on_credential_change = e::CredentialChange::KeepAll;
+    if let Some((id, ends_others)) = d.one("password change", |k| match k {
+        NodeKind::PasswordChange {
+            ends_other_sessions,
+            ..
+        } => Some(*ends_other_sessions),
+        _ => None,
+    }) {
+        d.policy.logout.on_credential_change = if ends_others {
+            e::CredentialChange::EndOthers
+        } else {
+            e::CredentialChange::KeepAll
+        };
+        d.offers.password_change.push(id.clone());
+        d.set_id(Setting::CredentialChange, &id);
+    }
+
+    d.policy.logout.on_account_disable = e::DisableEffect::KeepSessions;
+    if let Some((id, ends)) = d.one("account disable", |k| match k {
+        NodeKind::AccountDisable { ends_sessions } => Some(*ends_sessions),
+        _ => None,
+    }) {
+        d.policy.logout.on_account_disable = if ends {
+            e::DisableEffect::EndSessions
+        } else {
+            e::DisableEffect::KeepSessions
+        };
+        d.offers.account_disable.push(id.clone());
+        d.set_id(Setting::AccountDisable, &id);
+    }
+
+    d.offers.admin_revoke = d.ids(|k| matches!(k, NodeKind::AdminRevoke { .. }));
+
+    if let Some((id, (rot, reloads))) = d.one("privilege change", |k| match k {
+        NodeKind::PrivilegeChange {
+            rotation,
+            reloads_privileges,
+        } => Some((*rotation, *reloads_privileges)),
+        _ => None,
+    }) {
+        d.policy.rotation.on_privilege_change = rotation(rot);
+        d.policy.rotation.privileges = if reloads {
+            e::PrivilegeReload::Reload
+        } else {
+            e::PrivilegeReload::KeepSnapshot
+        };
+        d.offers.privilege_change.push(id.clone());
+        d.set_id(Setting::PrivilegeChange, &id);
+    }
+
+    d.policy.reauth = e::ReauthPolicy {
+        max_auth_age: None,
+        measured_from: e::AuthAge::LastAuthentication,
+    };
+    d.offers.sensitive_actions = d.ids(|k| matches!(k, NodeKind::SensitiveAction { .. }));
+    if let Some((id, reauth)) = d.one("sensitive action re-authentication", |k| match k {
+        NodeKind::SensitiveAction { reauth, .. } => Some(*reauth),
+        _ => None,
+    }) {
+        d.policy.reauth = match reauth {
+            m::Reauth::NotRequired => e::ReauthPolicy {
+                max_auth_age: None,
+                measured_from: e::AuthAge::LastAuthentication,
+            },
+            m::Reauth::RecentLogin { within } => e::ReauthPolicy {
+                max_auth_age: Some(duration(within)),
+                measured_from: e::AuthAge::LastAuthentication,
+            },
+            m::Reauth::SessionAge { within } => e::ReauthPolicy {
+                max_auth_age: Some(duration(within)),
+                measured_from: e::AuthAge::SessionStart,
+            },
+        };
+        d.set_id(Setting::Reauth, &id);
+    }
+
+    d.offers.background_pings = d.all(|k| match k {
+        NodeKind::BackgroundPing { every } => Some(duration(*every)),
+        _ => None,
+    });
+    d.offers.requests = d.ids(|k| matches!(k, NodeKind::Request { .. }));
+}
+
+/// Entry points: what a user holds before verification or MFA, and identity-provider logout.
+fn entries(d: &mut Deriver<'_>) {
+    d.policy.account_state = e::AccountStatePolicy {
+        unverified_email: e::PreVerify::Full,
+        mfa_pending: e::PreVerify::None,
+    };
+    let pre = |p: m::PreAuthSession| match p {
+        m::PreAuthSession::Full => e::PreVerify::Full,
+        m::PreAuthSession::Limited => e::PreVerify::Limited,
+        m::PreAuthSession::NoSession => e::PreVerify::None,
+    };
+    if let Some((id, before)) = d.one("sign-up", |k| match k {
+        NodeKind::SignUp {
+            before_verification,
+        } => Some(*before_verification),
+        _ => None,
+    }) {
+        d.policy.account_state.unverified_email = pre(before);
+        d.offers.sign_up.push(id.clone());
+        d.set_id(Setting::AccountState, &id);
+    }
+    if let Some((id, before)) = d.one("login MFA", |k| match k {
+        NodeKind::Login { mfa, before_mfa } if *mfa != m::Mfa::Off => Some(*before_mfa),
+        _ => None,
+    }) {
+        d.policy.account_state.mfa_pending = pre(before);
+        d.set_id(Setting::AccountState, &id);
+    }
+
+    d.policy.federation.idp_logout = e::IdpLogoutPropagation::Ignored;
+    let federated = d.all(|k| match k {
+        NodeKind::Sso { idp_logout, .. } | NodeKind::OidcCallback { idp_logout, .. } => {
+            Some(*idp_logout)
+        }
+        _ => None,
+    });
+    // The weakest federated entry decides: one path that ignores IdP logout is enough.
+    let mut propagation = None;
+    for (id, logout) in &federated {
+        let this = match logout {
+            m::IdpLogout::Ignored => e::IdpLogoutPropagation::Ignored,
+            m::IdpLogout::FrontChannel => e::IdpLogoutPropagation::FrontChannel,
+            m::IdpLogout::BackChannel => e::IdpLogoutPropagation::BackChannel,
+        };
+        let rank = |p: e::IdpLogoutPropagation| match p {
+            e::IdpLogoutPropagation::Ignored => 0,
+            e::IdpLogoutPropagation::FrontChannel => 1,
+            e::IdpLogoutPropagation::BackChannel => 2,
+        };
+        if propagation.is_none_or(|p| rank(this) < rank(p)) {
+            propagation = Some(this);
+        }
+        d.offers.federated.push(id.clone());
+        d.set_id(Setting::Federation, id);
+    }
+    if let Some(p) = propagation {
+        d.policy.federation.idp_logout = p;
+    }
+}
+
+/// Where the client keeps its credential, the cookie's attributes, and the session data.
+fn stores(d: &mut Deriver<'_>) {
+    let session_credential = match d.policy.mechanism {
+        e::Mechanism::ServerSide | e::Mechanism::ClientCookie => m::Credential::SessionId,
+        e::Mechanism::SignedToken | e::Mechanism::Hybrid => m::Credential::AccessToken,
+    };
+    let storages = d.all(|k| match k {
+        NodeKind::ClientStorage { holds, location } => Some((*holds, location.clone())),
+        _ => None,
+    });
+    let mut session_cookie_drawn = false;
+    for (id, (holds, location)) in storages {
+        let c = &mut d.policy.cookie;
+        match (&location, holds) {
+            (m::Location::Cookie(cookie), h) if h == session_credential => {
+                let (prefix, name) = split_prefix(&cookie.name);
+                c.prefix = prefix;
+                c.name = name.to_owned();
+                c.secure = cookie.secure;
+                c.http_only = cookie.http_only;
+                c.same_site = match cookie.same_site {
+                    m::SameSite::Unset => None,
+                    m::SameSite::CrossSite => Some(e::SameSite::None),
+                    m::SameSite::Lax => Some(e::SameSite::Lax),
+                    m::SameSite::Strict => Some(e::SameSite::Strict),
+                };
+                c.path = cookie.path.clone();
+                c.domain = cookie.domain.clone();
+                c.max_age = cookie.max_age.map(duration);
+                c.storage = e::CredentialStorage::Cookie;
+                session_cookie_drawn = true;
+            }
+            (m::Location::Cookie(cookie), m::Credential::RememberMeToken) => {
+                c.remember_me_name = split_prefix(&cookie.name).1.to_owned();
+            }
+            (m::Location::Cookie(cookie), m::Credential::RefreshToken) => {
+                c.refresh_name = split_prefix(&cookie.name).1.to_owned();
+            }
+            (other, h) if h == session_credential => {
+                c.storage = match other {
+                    // A URL parameter, like web storage, is readable by any script on the page.
+                    m::Location::LocalStorage
+                    | m::Location::SessionStorage
+                    | m::Location::UrlParameter => e::CredentialStorage::LocalStorage,
+                    m::Location::Memory => e::CredentialStorage::Memory,
+                    m::Location::SecureDeviceStorage => e::CredentialStorage::SecureDeviceStorage,
+                    m::Location::Cookie(_) => e::CredentialStorage::Cookie,
+                };
+                session_cookie_drawn = true;
+            }
+            _ => {}
+        }
+        d.set_id(Setting::Cookie, &id);
+    }
+    if !session_cookie_drawn {
+        d.diagnostics.push(CompileDiagnostic {
+            nodes: Vec::new(),
+            message: format!(
+                "no `Client storage` node says where the client keeps its {session_credential}; \
+                 assuming a `__Host-` cookie with Secure, HttpOnly and SameSite=Lax"
+            ),
+        });
+    }
+
+    let mut fields = Vec::new();
+    for n in d.members {
+        let (NodeKind::ServerStore { fields: f, .. }
+        | NodeKind::SignedToken { fields: f, .. }
+        | NodeKind::ClientCookieSession { fields: f, .. }) = &n.kind
+        else {
+            continue;
+        };
+        for field in f {
+            fields.push(e::DataField {
+                name: field.name.clone(),
+                tag: match field.kind {
+                    m::FieldKind::Identity => e::DataTag::Identity,
+                    m::FieldKind::Role => e::DataTag::Role,
+                    m::FieldKind::Preference | m::FieldKind::Cached => e::DataTag::Cached,
+                    m::FieldKind::Secret | m::FieldKind::PaymentCard | m::FieldKind::NationalId => {
+                        e::DataTag::Sensitive
+                    }
+                },
+            });
+        }
+        d.sources.add(Setting::SessionData, &n.id);
+    }
+    if !fields.is_empty() {
+        d.policy.session_data.fields = fields;
+    }
+}
+
+fn split_prefix(name: &str) -> (e::CookiePrefix, &str) {
+    if let Some(rest) = name.strip_prefix("__Host-") {
+        (e::CookiePrefix::Host, rest)
+    } else if let Some(rest) = name.strip_prefix("__Secure-") {
+        (e::CookiePrefix::Secure, rest)
+    } else {
+        (e::CookiePrefix::None, name)
+    }
+}
