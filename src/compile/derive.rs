@@ -1,5 +1,6 @@
 //! Which nodes make up each flow, and the engine policy the drawing of a flow implies.
 
+use std::collections::HashSet;
 use std::time::Duration;
 
 use petgraph::Direction;
@@ -17,10 +18,13 @@ pub(super) fn flows(
     graph: &FlowGraph,
     diagnostics: &mut Vec<CompileDiagnostic>,
 ) -> Vec<Flow> {
-    let is_create = |id: &NodeId| {
-        map.node(id)
-            .is_some_and(|n| matches!(n.kind, NodeKind::CreateSession { .. }))
-    };
+    let create_ids: HashSet<&NodeId> = map
+        .nodes
+        .iter()
+        .filter(|n| matches!(n.kind, NodeKind::CreateSession { .. }))
+        .map(|n| &n.id)
+        .collect();
+    let is_create = |id: &NodeId| create_ids.contains(id);
     let creates: Vec<&Node> = map
         .nodes
         .iter()
@@ -36,31 +40,24 @@ pub(super) fn flows(
     }
 
     let mut flows = Vec::new();
-    let mut in_some_flow = std::collections::HashSet::new();
+    let mut in_some_flow = HashSet::new();
     for create in creates {
         // Stages after the create-session stage, and whatever leads into the flow (entry
         // points, operator actions such as an IdP disable that triggers a back-channel logout),
-        // without crossing into another flow's create-session stage.
-        let after = graph.reachable(&create.id, Direction::Outgoing, is_create);
-        let mut ids = after.clone();
-        for stage in after
-            .iter()
-            .filter(|id| *id == &create.id || !is_create(id))
-        {
-            for id in graph.reachable(stage, Direction::Incoming, is_create) {
-                if !ids.contains(&id) {
-                    ids.push(id);
-                }
-            }
-        }
-        ids.retain(|id| id == &create.id || !is_create(id));
+        // without crossing into another flow's create-session stage. Two linear walks.
+        let mut after = graph.reachable(&create.id, Direction::Outgoing, is_create);
+        after.retain(|id| id == &create.id || !is_create(id));
+        let into = graph.reachable_from(&after, Direction::Incoming, is_create);
+        let mut ids: HashSet<NodeId> = into
+            .into_iter()
+            .filter(|id| id == &create.id || !is_create(id))
+            .collect();
         // Timeouts and stores attached to any of them, and what is attached to those
         // (an expiry warning attached to an idle timeout).
-        let mut frontier = ids.clone();
+        let mut frontier: Vec<NodeId> = ids.iter().cloned().collect();
         while let Some(id) = frontier.pop() {
             for other in graph.attached(&id) {
-                if !ids.contains(other) {
-                    ids.push(other.clone());
+                if ids.insert(other.clone()) {
                     frontier.push(other.clone());
                 }
             }

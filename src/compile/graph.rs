@@ -113,22 +113,39 @@ impl FlowGraph {
         direction: Direction,
         stop: impl Fn(&NodeId) -> bool,
     ) -> Vec<NodeId> {
-        let Some(&s) = self.index.get(start) else {
-            return Vec::new();
-        };
+        self.reachable_from(std::slice::from_ref(start), direction, stop)
+    }
+
+    /// [`reachable`](Self::reachable) from several starts in one walk: linear in the graph.
+    /// Starts are always expanded; every node appears once, starts first.
+    pub fn reachable_from(
+        &self,
+        starts: &[NodeId],
+        direction: Direction,
+        stop: impl Fn(&NodeId) -> bool,
+    ) -> Vec<NodeId> {
         let mut seen = vec![false; self.graph.node_count()];
+        let mut stack: Vec<(NodeIndex, bool)> = Vec::new();
+        for start in starts {
+            if let Some(&s) = self.index.get(start)
+                && !seen[s.index()]
+            {
+                seen[s.index()] = true;
+                stack.push((s, true));
+            }
+        }
+        // Starts come out first, in the order given.
+        stack.reverse();
         let mut out = Vec::new();
-        let mut stack = vec![s];
-        seen[s.index()] = true;
-        while let Some(n) = stack.pop() {
+        while let Some((n, is_start)) = stack.pop() {
             out.push(self.graph[n].clone());
-            if n != s && stop(&self.graph[n]) {
+            if !is_start && stop(&self.graph[n]) {
                 continue;
             }
             for next in self.graph.neighbors_directed(n, direction) {
                 if !seen[next.index()] {
                     seen[next.index()] = true;
-                    stack.push(next);
+                    stack.push((next, false));
                 }
             }
         }
