@@ -10,5 +10,6 @@ pub mod compile;
 pub mod engine;
 pub mod export;
 pub mod model;
+pub mod report;
 pub mod templates;
 pub mod ui;

@@ -383,3 +383,16 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_synthetic_map_has_exactly_the_requested_size_and_validates() {
+    let map =
+        model::synthetic(&load(banking()).expect("loads").map, 1_000, 2_000).expect("generated");
+    assert_eq!(map.nodes.len(), 1_000);
+    assert_eq!(map.edges.len(), 2_000);
+    let errors: Vec<_> = model::validate(&map)
+        .into_iter()
+        .filter(|d| d.is_error())
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+}

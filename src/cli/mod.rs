@@ -10,7 +10,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use crate::compile::{self, Profile};
 use crate::model::{self, Level};
+use crate::report::{Format, Report, Severity};
 use crate::templates;
 
 #[derive(Debug, Parser)]
@@ -52,6 +54,33 @@ enum Command {
         /// The map file (.ron) to check.
         file: PathBuf,
     },
+    /// Run the static rules (instant, no simulation) and report the gaps the drawing shows.
+    ///
+    /// Exit code 1 when a finding is at or above --fail-on, 2 for a file that cannot be read.
+    Lint {
+        /// The map file (.ron) to lint.
+        file: PathBuf,
+        #[command(flatten)]
+        report: ReportArgs,
+    },
+}
+
+/// Options shared by the commands that report findings.
+#[derive(Debug, clap::Args)]
+struct ReportArgs {
+    /// Whose thresholds to apply.
+    #[arg(long, default_value = Profile::DEFAULT, value_parser = profile_names())]
+    profile: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Exit with code 1 when a finding is at or above this severity.
+    #[arg(long, default_value = "high", value_parser = ["low", "medium", "high", "critical"])]
+    fail_on: String,
+}
+
+fn profile_names() -> clap::builder::PossibleValuesParser {
+    clap::builder::PossibleValuesParser::new(Profile::ALL.map(|p| p.name))
 }
 
 /// Exit code for bad input or usage.
@@ -79,6 +108,7 @@ pub fn run() -> ExitCode {
             force,
         }) => new_from_template(&template, &output, force),
         Some(Command::Validate { file }) => validate(&file),
+        Some(Command::Lint { file, report }) => lint(&file, &report),
     }
 }
 
@@ -155,4 +185,58 @@ fn validate(file: &Path) -> ExitCode {
         loaded.map.personas.len()
     );
     ExitCode::SUCCESS
+}
+
+/// Loads a map for a reporting command: exit 2 (with every problem printed) when it cannot be
+/// read or is inconsistent.
+fn load_consistent(file: &Path) -> Result<(model::Map, String), ExitCode> {
+    let text = std::fs::read_to_string(file).map_err(|source| {
+        fail(model::LoadError::Io {
+            path: file.to_owned(),
+            source,
+        })
+    })?;
+    let loaded = model::load_str(&text, file).map_err(fail)?;
+    if loaded.has_errors() {
+        for d in loaded.diagnostics.iter().filter(|d| d.is_error()) {
+            eprintln!("{d}");
+        }
+        return Err(fail(format!(
+            "{}: the map is inconsistent; fix the problems above (see `sessionmap validate`)",
+            file.display()
+        )));
+    }
+    Ok((loaded.map, text))
+}
+
+fn lint(file: &Path, args: &ReportArgs) -> ExitCode {
+    let (map, text) = match load_consistent(file) {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
+    };
+    let Some(profile) = Profile::named(&args.profile) else {
+        return fail(format!("unknown profile `{}`", args.profile));
+    };
+    let plan = compile::compile(&map);
+    for d in &plan.diagnostics {
+        eprintln!("{}: warning: {d}", file.display());
+    }
+    let findings = compile::lint(&map, &plan, profile);
+    let mut report = Report::new(
+        &map.title,
+        &file.display().to_string(),
+        profile.name,
+        findings,
+    );
+    report.locations = model::node_locations(&text);
+    print!("{}", crate::report::render(&report, args.format));
+    let threshold: Severity = match args.fail_on.parse() {
+        Ok(s) => s,
+        Err(e) => return fail(e),
+    };
+    if report.fails_at(threshold) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
 }

@@ -8,6 +8,8 @@
 
 mod derive;
 mod graph;
+mod profile;
+pub mod rules;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -16,6 +18,8 @@ use crate::engine::Policy;
 use crate::model::{Map, NodeId};
 
 pub use graph::{FlowGraph, Step};
+pub use profile::Profile;
+pub use rules::lint;
 
 /// Everything the simulator and the static rules need from a map.
 #[derive(Debug)]

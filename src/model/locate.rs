@@ -66,6 +66,13 @@ impl<'a> Locator<'a> {
         self.key(field, item_start, item_end).or(Some(item_start))
     }
 
+    /// Every item id in a top-level list, with its offset, in order.
+    pub fn ids(&self, list: &str) -> Vec<(usize, &'a str)> {
+        self.list(list)
+            .map(|(start, end)| self.ids_in(start, end))
+            .unwrap_or_default()
+    }
+
     /// Every `id: "..."` in a range, in order.
     fn ids_in(&self, start: usize, end: usize) -> Vec<(usize, &'a str)> {
         let mut out = Vec::new();

@@ -9,6 +9,7 @@ mod kinds;
 mod locate;
 mod migrate;
 mod persona;
+mod synthetic;
 mod validate;
 
 use std::fmt;
@@ -20,7 +21,19 @@ pub use io::{
 };
 pub use kinds::*;
 pub use persona::{ActiveHours, Behaviour, Device, Persona};
+pub use synthetic::synthetic;
 pub use validate::{Diagnostic, Level, validate};
+
+/// Line and column of every node's `id` in a map's source text (for reports that point at it).
+pub fn node_locations(source: &str) -> std::collections::BTreeMap<NodeId, (usize, usize)> {
+    let locator = locate::Locator::new(source);
+    locator
+        .ids("nodes")
+        .into_iter()
+        .map(|(offset, id)| (NodeId::from(id), locator.line_column(offset)))
+        .rev() // the first occurrence of a duplicated id wins
+        .collect()
+}
 
 /// The format version this build writes. Older files are migrated forward on load.
 pub const FORMAT_VERSION: u32 = 1;

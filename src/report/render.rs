@@ -1,0 +1,332 @@
+//! Renderings of a report: plain text for a terminal, JSON for scripts (the contract in
+//! DESIGN.md), Markdown for a wiki, SARIF 2.1.0 for code scanning.
+
+use std::fmt::Write as _;
+
+use serde_json::{Value, json};
+
+use super::{CATALOGUE, Finding, Report, Severity};
+
+/// An output format for `lint`, `simulate` and `compare`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    Markdown,
+    Sarif,
+}
+
+pub fn render(report: &Report, format: Format) -> String {
+    match format {
+        Format::Text => text(report),
+        Format::Json => json_text(&json_report(report)),
+        Format::Markdown => markdown(report),
+        Format::Sarif => json_text(&sarif(report)),
+    }
+}
+
+fn json_text(value: &Value) -> String {
+    // Serialising a Value built from strings and numbers cannot fail.
+    let mut s = serde_json::to_string_pretty(value).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+fn counts(report: &Report) -> String {
+    let n = report.findings.len();
+    if n == 0 {
+        return "no findings".to_owned();
+    }
+    let parts: Vec<String> = Severity::ALL
+        .iter()
+        .filter_map(|s| {
+            let c = report.findings.iter().filter(|f| f.severity == *s).count();
+            (c > 0).then(|| format!("{c} {s}"))
+        })
+        .collect();
+    format!(
+        "{n} finding{}: {}",
+        if n == 1 { "" } else { "s" },
+        parts.join(", ")
+    )
+}
+
+fn node_list(f: &Finding) -> String {
+    f.nodes
+        .iter()
+        .map(|n| n.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn wrap(text: &str, width: usize, indent: &str) -> String {
+    let mut out = String::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.len() + 1 + word.len() > width {
+            let _ = writeln!(out, "{indent}{line}");
+            line.clear();
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        let _ = writeln!(out, "{indent}{line}");
+    }
+    out
+}
+
+fn text(report: &Report) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} ({}) — profile {}",
+        report.map, report.file, report.profile
+    );
+    let _ = writeln!(out, "{}", counts(report));
+    for f in &report.findings {
+        let _ = writeln!(out);
+        let _ = writeln!(
+            out,
+            "{:<8} {}  {}",
+            f.severity.as_str().to_uppercase(),
+            f.id,
+            f.title
+        );
+        let (line, _) = location(report, f).unwrap_or((0, 0));
+        let at = if line > 0 {
+            format!(" ({}:{line})", report.file)
+        } else {
+            String::new()
+        };
+        let _ = writeln!(out, "         nodes: {}{at}", node_list(f));
+        out.push_str(&wrap(&f.explanation, 88, "         "));
+        for step in &f.evidence {
+            let _ = writeln!(out, "         - {}: {}", step.action, step.outcome);
+        }
+        if !f.references.is_empty() {
+            let _ = writeln!(out, "         see: {}", f.references.join("; "));
+        }
+    }
+    out
+}
+
+fn finding_json(f: &Finding) -> Value {
+    json!({
+        "id": f.id,
+        "severity": f.severity,
+        "title": f.title,
+        "how": f.how,
+        "nodes": f.nodes,
+        "edges": f.edges,
+        "explanation": f.explanation,
+        "evidence": f.evidence,
+        "references": f.references,
+    })
+}
+
+/// The JSON contract of DESIGN.md: `findings`, `metrics`, `run`, plus what was checked.
+pub(crate) fn json_report(report: &Report) -> Value {
+    json!({
+        "map": report.map,
+        "file": report.file,
+        "profile": report.profile,
+        "findings": report.findings.iter().map(finding_json).collect::<Vec<_>>(),
+        "metrics": report.metrics,
+        "run": report.run,
+    })
+}
+
+fn markdown_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '|' | '*' | '_' | '`' | '<' | '>' | '[' | ']' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn markdown(report: &Report) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "# Session gaps: {}\n", markdown_escape(&report.map));
+    let _ = writeln!(
+        out,
+        "Map `{}`, profile `{}` — {}.\n",
+        report.file,
+        report.profile,
+        counts(report)
+    );
+    if report.findings.is_empty() {
+        return out;
+    }
+    let _ = writeln!(out, "| severity | id | finding | nodes |");
+    let _ = writeln!(out, "|---|---|---|---|");
+    for f in &report.findings {
+        let _ = writeln!(
+            out,
+            "| {} | `{}` | {} | {} |",
+            f.severity,
+            f.id,
+            markdown_escape(&f.title),
+            markdown_escape(&node_list(f))
+        );
+    }
+    for f in &report.findings {
+        let _ = writeln!(out, "\n## {} — {}\n", f.id, markdown_escape(&f.title));
+        let _ = writeln!(
+            out,
+            "**Severity:** {} · **proven:** {} · **nodes:** {}\n",
+            f.severity,
+            match f.how {
+                super::How::Static => "from the drawing",
+                super::How::Sim => "by simulation",
+            },
+            markdown_escape(&node_list(f))
+        );
+        let _ = writeln!(out, "{}\n", markdown_escape(&f.explanation));
+        if !f.evidence.is_empty() {
+            let _ = writeln!(out, "Evidence:\n");
+            for s in &f.evidence {
+                let _ = writeln!(
+                    out,
+                    "- {}: {}",
+                    markdown_escape(&s.action),
+                    markdown_escape(&s.outcome)
+                );
+            }
+            out.push('\n');
+        }
+        if !f.references.is_empty() {
+            let _ = writeln!(
+                out,
+                "References: {}",
+                markdown_escape(&f.references.join("; "))
+            );
+        }
+    }
+    out
+}
+
+/// Where a finding points in the map file: its first node that has a known location.
+fn location(report: &Report, f: &Finding) -> Option<(usize, usize)> {
+    f.nodes
+        .iter()
+        .find_map(|n| report.locations.get(n).copied())
+}
+
+/// SARIF level and GitHub's `security-severity` score for a severity.
+fn sarif_level(s: Severity) -> (&'static str, &'static str) {
+    match s {
+        Severity::Critical => ("error", "9.5"),
+        Severity::High => ("error", "8.0"),
+        Severity::Medium => ("warning", "5.5"),
+        Severity::Low => ("note", "2.5"),
+    }
+}
+
+/// SARIF 2.1.0, as GitHub code scanning accepts it: every catalogue entry as a rule with help
+/// text and a severity, each finding as a result located at its node's line in the map file.
+fn sarif(report: &Report) -> Value {
+    let rules: Vec<Value> = CATALOGUE
+        .iter()
+        .map(|e| {
+            let (level, score) = sarif_level(e.severity);
+            json!({
+                "id": e.id,
+                "name": rule_name(e.id),
+                "shortDescription": { "text": e.title },
+                "fullDescription": { "text": e.help },
+                "help": {
+                    "text": format!("{}\n\nReferences: {}", e.help, e.references.join("; ")),
+                    "markdown": format!("{}\n\n**References:** {}", e.help, e.references.join("; ")),
+                },
+                "defaultConfiguration": { "level": level },
+                "properties": {
+                    "security-severity": score,
+                    "precision": if e.how == super::How::Sim { "very-high" } else { "high" },
+                    "tags": ["security", "session-management"],
+                },
+            })
+        })
+        .collect();
+    let results: Vec<Value> = report
+        .findings
+        .iter()
+        .map(|f| {
+            let index = CATALOGUE.iter().position(|e| e.id == f.id).unwrap_or(0);
+            let (level, _) = sarif_level(f.severity);
+            let (line, column) = location(report, f).unwrap_or((1, 1));
+            let logical: Vec<Value> = f
+                .nodes
+                .iter()
+                .map(|n| json!({ "name": n.as_str(), "kind": "object" }))
+                .collect();
+            json!({
+                "ruleId": f.id,
+                "ruleIndex": index,
+                "level": level,
+                "message": { "text": f.explanation },
+                "locations": [{
+                    "physicalLocation": {
+                        "artifactLocation": { "uri": sarif_uri(&report.file) },
+                        "region": { "startLine": line, "startColumn": column },
+                    },
+                    "logicalLocations": logical,
+                }],
+                "partialFingerprints": {
+                    "sessionmapFinding/v1": format!("{}:{}", f.id, node_list(f)),
+                },
+            })
+        })
+        .collect();
+    json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {
+                "driver": {
+                    "name": "SessionMap",
+                    "version": env!("CARGO_PKG_VERSION"),
+                    "rules": rules,
+                }
+            },
+            "results": results,
+        }]
+    })
+}
+
+/// `COOKIE-FLAGS` → `CookieFlags`: SARIF's `name` is an identifier-like rule name.
+fn rule_name(id: &str) -> String {
+    id.split('-')
+        .map(|part| {
+            let mut chars = part.chars();
+            match chars.next() {
+                Some(first) => {
+                    first.to_ascii_uppercase().to_string() + &chars.as_str().to_ascii_lowercase()
+                }
+                None => String::new(),
+            }
+        })
+        .collect()
+}
+
+/// A relative path with forward slashes, as code scanning expects for files in the repository.
+fn sarif_uri(file: &str) -> String {
+    let file = file.replace('\\', "/");
+    file.strip_prefix("./").unwrap_or(&file).to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rule_names_are_camel_case_identifiers() {
+        assert_eq!(rule_name("COOKIE-FLAGS"), "CookieFlags");
+        assert_eq!(rule_name("SESS-ID-IN-URL"), "SessIdInUrl");
+    }
+}
