@@ -1,9 +1,9 @@
 //! Which nodes make up each flow, and the engine policy the drawing of a flow implies.
 
-use std::collections::HashSet;
 use std::time::Duration;
 
 use petgraph::Direction;
+use petgraph::graph::NodeIndex;
 
 use super::{CompileDiagnostic, Flow, FlowGraph, Offers, Setting, Sources};
 use crate::engine as e;
@@ -18,13 +18,6 @@ pub(super) fn flows(
     graph: &FlowGraph,
     diagnostics: &mut Vec<CompileDiagnostic>,
 ) -> Vec<Flow> {
-    let create_ids: HashSet<&NodeId> = map
-        .nodes
-        .iter()
-        .filter(|n| matches!(n.kind, NodeKind::CreateSession { .. }))
-        .map(|n| &n.id)
-        .collect();
-    let is_create = |id: &NodeId| create_ids.contains(id);
     let creates: Vec<&Node> = map
         .nodes
         .iter()
@@ -39,31 +32,64 @@ pub(super) fn flows(
         });
     }
 
+    // Walks run on graph indices and boolean marks: a map with many flows compiles in time
+    // linear in flows × map size, without hashing or cloning ids.
+    let n = graph.node_count();
+    let is_create: Vec<bool> = (0..n)
+        .map(|i| {
+            let node = &map.nodes[graph.position(NodeIndex::new(i))];
+            matches!(node.kind, NodeKind::CreateSession { .. })
+        })
+        .collect();
     let mut flows = Vec::new();
-    let mut in_some_flow = HashSet::new();
+    let mut in_some_flow = vec![false; n];
+    let mut after = vec![false; n];
+    let mut member = vec![false; n];
     for create in creates {
+        let Some(c) = graph.index_of(&create.id) else {
+            continue;
+        };
+        if graph.position(c) != position_of(map, create) {
+            continue; // a duplicate id: validation reports it; the first node is the flow
+        }
+        let stop = |i: NodeIndex| is_create[i.index()];
         // Stages after the create-session stage, and whatever leads into the flow (entry
         // points, operator actions such as an IdP disable that triggers a back-channel logout),
-        // without crossing into another flow's create-session stage. Two linear walks.
-        let mut after = graph.reachable(&create.id, Direction::Outgoing, is_create);
-        after.retain(|id| id == &create.id || !is_create(id));
-        let into = graph.reachable_from(&after, Direction::Incoming, is_create);
-        let mut ids: HashSet<NodeId> = into
-            .into_iter()
-            .filter(|id| id == &create.id || !is_create(id))
+        // without crossing into another flow's create-session stage.
+        after.fill(false);
+        graph.mark_reachable(&[c], Direction::Outgoing, stop, &mut after);
+        let stages: Vec<NodeIndex> = (0..n)
+            .map(NodeIndex::new)
+            .filter(|&i| after[i.index()] && (i == c || !is_create[i.index()]))
             .collect();
+        member.fill(false);
+        graph.mark_reachable(&stages, Direction::Incoming, stop, &mut member);
+        for i in 0..n {
+            if is_create[i] && i != c.index() {
+                member[i] = false;
+            }
+        }
         // Timeouts and stores attached to any of them, and what is attached to those
         // (an expiry warning attached to an idle timeout).
-        let mut frontier: Vec<NodeId> = ids.iter().cloned().collect();
-        while let Some(id) = frontier.pop() {
-            for other in graph.attached(&id) {
-                if ids.insert(other.clone()) {
-                    frontier.push(other.clone());
+        let mut frontier: Vec<NodeIndex> =
+            (0..n).filter(|&i| member[i]).map(NodeIndex::new).collect();
+        while let Some(i) = frontier.pop() {
+            for &other in graph.attached_indices(i) {
+                if !member[other.index()] {
+                    member[other.index()] = true;
+                    frontier.push(other);
                 }
             }
         }
-        let members: Vec<&Node> = map.nodes.iter().filter(|n| ids.contains(&n.id)).collect();
-        in_some_flow.extend(members.iter().map(|n| n.id.clone()));
+        let mut positions: Vec<usize> = (0..n)
+            .filter(|&i| member[i])
+            .map(|i| graph.position(NodeIndex::new(i)))
+            .collect();
+        positions.sort_unstable();
+        for i in 0..n {
+            in_some_flow[i] |= member[i];
+        }
+        let members: Vec<&Node> = positions.iter().map(|&p| &map.nodes[p]).collect();
         flows.push(derive_flow(create, &members, diagnostics));
     }
 
@@ -73,7 +99,10 @@ pub(super) fn flows(
             Group::Timeout | Group::Store => true,
             Group::Entry => false,
         };
-        if stray && !in_some_flow.contains(&node.id) && !flows.is_empty() {
+        let in_flow = graph
+            .index_of(&node.id)
+            .is_some_and(|i| in_some_flow[i.index()]);
+        if stray && !in_flow && !flows.is_empty() {
             diagnostics.push(CompileDiagnostic {
                 nodes: vec![node.id.clone()],
                 message: format!(
@@ -86,6 +115,13 @@ pub(super) fn flows(
         }
     }
     flows
+}
+
+fn position_of(map: &Map, node: &Node) -> usize {
+    map.nodes
+        .iter()
+        .position(|n| std::ptr::eq(n, node))
+        .unwrap_or(usize::MAX)
 }
 
 /// Reads one flow's nodes into an engine policy, recording where each setting came from.

@@ -22,6 +22,10 @@ pub struct Step {
 pub struct FlowGraph {
     graph: DiGraph<NodeId, (EdgeId, Trigger, u32)>,
     index: HashMap<NodeId, NodeIndex>,
+    /// The position in `map.nodes` of each graph node (the first node with that id).
+    positions: Vec<usize>,
+    /// Attachments by graph index, for the compiler's walks.
+    attached_by_index: Vec<Vec<NodeIndex>>,
     /// Attachments (timeout or store to stage), both ways, for membership queries.
     attached: HashMap<NodeId, Vec<NodeId>>,
 }
@@ -30,13 +34,16 @@ impl FlowGraph {
     pub fn new(map: &Map) -> Self {
         let mut graph = DiGraph::with_capacity(map.nodes.len(), map.edges.len());
         let mut index = HashMap::with_capacity(map.nodes.len());
-        for node in &map.nodes {
+        let mut positions = Vec::with_capacity(map.nodes.len());
+        for (position, node) in map.nodes.iter().enumerate() {
             // Duplicate ids are a validation error; the first node wins here.
-            index
-                .entry(node.id.clone())
-                .or_insert_with(|| graph.add_node(node.id.clone()));
+            index.entry(node.id.clone()).or_insert_with(|| {
+                positions.push(position);
+                graph.add_node(node.id.clone())
+            });
         }
         let mut attached: HashMap<NodeId, Vec<NodeId>> = HashMap::new();
+        let mut attached_by_index = vec![Vec::new(); positions.len()];
         for edge in &map.edges {
             let (Some(&a), Some(&b)) = (index.get(&edge.from), index.get(&edge.to)) else {
                 continue; // dangling: reported by validation
@@ -44,6 +51,8 @@ impl FlowGraph {
             if edge.trigger.is_transition() {
                 graph.add_edge(a, b, (edge.id.clone(), edge.trigger, edge.weight));
             } else {
+                attached_by_index[a.index()].push(b);
+                attached_by_index[b.index()].push(a);
                 attached
                     .entry(edge.from.clone())
                     .or_default()
@@ -57,6 +66,8 @@ impl FlowGraph {
         FlowGraph {
             graph,
             index,
+            positions,
+            attached_by_index,
             attached,
         }
     }
@@ -150,6 +161,51 @@ impl FlowGraph {
             }
         }
         out
+    }
+
+    /// The number of distinct nodes.
+    pub fn node_count(&self) -> usize {
+        self.graph.node_count()
+    }
+
+    pub(crate) fn index_of(&self, node: &NodeId) -> Option<NodeIndex> {
+        self.index.get(node).copied()
+    }
+
+    /// The position in `map.nodes` of a graph node.
+    pub(crate) fn position(&self, node: NodeIndex) -> usize {
+        self.positions[node.index()]
+    }
+
+    pub(crate) fn attached_indices(&self, node: NodeIndex) -> &[NodeIndex] {
+        &self.attached_by_index[node.index()]
+    }
+
+    /// Marks in `seen` every node reachable from `starts` by transitions, not expanding nodes
+    /// for which `stop` is true (starts are always expanded). Allocation-free apart from the
+    /// stack: the compiler runs one per flow.
+    pub(crate) fn mark_reachable(
+        &self,
+        starts: &[NodeIndex],
+        direction: Direction,
+        stop: impl Fn(NodeIndex) -> bool,
+        seen: &mut [bool],
+    ) {
+        let mut stack: Vec<(NodeIndex, bool)> = starts.iter().map(|&s| (s, true)).collect();
+        for s in starts {
+            seen[s.index()] = true;
+        }
+        while let Some((n, is_start)) = stack.pop() {
+            if !is_start && stop(n) {
+                continue;
+            }
+            for next in self.graph.neighbors_directed(n, direction) {
+                if !seen[next.index()] {
+                    seen[next.index()] = true;
+                    stack.push((next, false));
+                }
+            }
+        }
     }
 
     pub fn contains(&self, node: &NodeId) -> bool {
