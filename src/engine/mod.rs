@@ -246,22 +246,7 @@ impl<C: Clock, A: AuditSink> SessionEngine<C, A> {
         let now = self.now();
         let op = Operation::Login;
         let user = Some(req.user);
-        let Some(account) = self.store.accounts.get(&req.user).copied() else {
-            return self.reject(now, user, None, op, Rejection::UnknownUser);
-        };
-        if account.disabled {
-            return self.reject(now, user, None, op, Rejection::AccountDisabled);
-        }
-        let mut flags = 0;
-        if !account.email_verified {
-            match self.policy.account_state.unverified_email {
-                PreVerify::Full => {}
-                PreVerify::Limited => flags |= store::sflags::LIMITED_EMAIL,
-                PreVerify::None => {
-                    return self.reject(now, user, None, op, Rejection::NotVerified);
-                }
-            }
-        }
+        let mut flags = self.admit(req.user, now, op)?;
         if req.mfa == MfaStatus::Pending {
             match self.policy.account_state.mfa_pending {
                 PreVerify::Full => {}
@@ -285,6 +270,31 @@ impl<C: Clock, A: AuditSink> SessionEngine<C, A> {
             issued.restored_work = std::mem::take(&mut account.restore_work);
         }
         Ok(issued)
+    }
+
+    /// The account checks every way into a session shares (login, remember-me auto-login):
+    /// the account exists and is enabled, and an unverified email gets what the policy allows.
+    /// Returns the session flags those checks imply.
+    pub(crate) fn admit(
+        &mut self,
+        user: UserId,
+        now: Timestamp,
+        op: Operation,
+    ) -> Result<u8, Rejection> {
+        let Some(account) = self.store.accounts.get(&user).copied() else {
+            return self.reject(now, Some(user), None, op, Rejection::UnknownUser);
+        };
+        if account.disabled {
+            return self.reject(now, Some(user), None, op, Rejection::AccountDisabled);
+        }
+        if account.email_verified {
+            return Ok(0);
+        }
+        match self.policy.account_state.unverified_email {
+            PreVerify::Full => Ok(0),
+            PreVerify::Limited => Ok(store::sflags::LIMITED_EMAIL),
+            PreVerify::None => self.reject(now, Some(user), None, op, Rejection::NotVerified),
+        }
     }
 
     /// Opens a session under the mechanism in force.

@@ -13,8 +13,8 @@ use super::codec;
 use super::ids::SessionKey;
 use super::policy::{
     Activity, Bind, DeviceBinding, ExpiryEnforcement, IdAcceptance, LimitScope, LogoutEverywhere,
-    LogoutInvalidation, Mechanism, MismatchAction, OnLimit, PreVerify, RefreshExpiry,
-    RefreshOnLogout, RememberMeGrant, RememberOnLogout, RotateOnUse, Rotation, WorkOnExpiry,
+    LogoutInvalidation, Mechanism, MismatchAction, OnLimit, RefreshExpiry, RefreshOnLogout,
+    RememberMeGrant, RememberOnLogout, RotateOnUse, Rotation, WorkOnExpiry,
 };
 use super::store::{ANONYMOUS_USER, RememberRecord, Session, sflags};
 use super::token::TokenKind;
@@ -865,20 +865,7 @@ impl<C: Clock, A: AuditSink> SessionEngine<C, A> {
         if rm.device_binding == DeviceBinding::Bound && record.device != client.device {
             return self.reject(now, user, None, op, Rejection::DeviceMismatch);
         }
-        let Some(account) = self.store.accounts.get(&record.user).copied() else {
-            return self.reject(now, user, None, op, Rejection::UnknownUser);
-        };
-        if account.disabled {
-            return self.reject(now, user, None, op, Rejection::AccountDisabled);
-        }
-        let mut flags = 0;
-        if !account.email_verified {
-            match self.policy.account_state.unverified_email {
-                PreVerify::Full => {}
-                PreVerify::Limited => flags |= sflags::LIMITED_EMAIL,
-                PreVerify::None => return self.reject(now, user, None, op, Rejection::NotVerified),
-            }
-        }
+        let mut flags = self.admit(record.user, now, op)?;
         let auth_at = match rm.grant {
             RememberMeGrant::FullAuthentication => now,
             RememberMeGrant::ReauthForSensitive => {
