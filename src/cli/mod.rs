@@ -63,6 +63,26 @@ enum Command {
         #[command(flatten)]
         report: ReportArgs,
     },
+    /// Export the map as a diagram for documentation. The map file is never changed.
+    Export {
+        /// The map file (.ron) to export.
+        file: PathBuf,
+        /// The diagram format.
+        #[arg(long, value_enum)]
+        format: ExportFormat,
+        /// Where to write the diagram.
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+}
+
+/// A diagram format for `export`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum ExportFormat {
+    /// A Mermaid flowchart (renders on GitHub and GitLab).
+    Mermaid,
+    /// A Graphviz digraph.
+    Dot,
 }
 
 /// Options shared by the commands that report findings.
@@ -109,6 +129,11 @@ pub fn run() -> ExitCode {
         }) => new_from_template(&template, &output, force),
         Some(Command::Validate { file }) => validate(&file),
         Some(Command::Lint { file, report }) => lint(&file, &report),
+        Some(Command::Export {
+            file,
+            format,
+            output,
+        }) => export(&file, format, &output),
     }
 }
 
@@ -238,5 +263,20 @@ fn lint(file: &Path, args: &ReportArgs) -> ExitCode {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+fn export(file: &Path, format: ExportFormat, output: &Path) -> ExitCode {
+    let (map, _) = match load_consistent(file) {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
+    };
+    let text = match format {
+        ExportFormat::Mermaid => crate::export::mermaid(&map),
+        ExportFormat::Dot => crate::export::dot(&map),
+    };
+    match model::write_atomically(output, &text, model::Backup::None, &mut |_| Ok(())) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(e),
     }
 }

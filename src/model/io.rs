@@ -183,6 +183,25 @@ pub fn save_file_with(
     before_rename: &mut dyn FnMut(&Path) -> io::Result<()>,
 ) -> Result<(), SaveError> {
     let text = to_ron(map)?;
+    write_atomically(path, &text, Backup::Keep, before_rename)
+}
+
+/// Whether an atomic write keeps the file it replaces as `NAME.bak`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backup {
+    Keep,
+    None,
+}
+
+/// Writes `text` to `path` atomically: a temporary file in the same folder, flushed to disk,
+/// renamed over the target (after copying the old file to `NAME.bak` when asked). The target
+/// is either the old file or the new one, never half of either.
+pub fn write_atomically(
+    path: &Path,
+    text: &str,
+    backup: Backup,
+    before_rename: &mut dyn FnMut(&Path) -> io::Result<()>,
+) -> Result<(), SaveError> {
     let io_error = |source| SaveError::Io {
         path: path.to_owned(),
         source,
@@ -204,7 +223,7 @@ pub fn save_file_with(
         file.sync_all()?;
         drop(file);
         before_rename(&temp)?;
-        if path.exists() {
+        if backup == Backup::Keep && path.exists() {
             fs::copy(path, dir.join(format!("{file_name}.bak")))?;
         }
         fs::rename(&temp, path)?;

@@ -17,7 +17,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 pub use io::{
-    LoadError, Loaded, SaveError, load_file, load_str, save_file, save_file_with, to_ron,
+    Backup, LoadError, Loaded, SaveError, load_file, load_str, save_file, save_file_with, to_ron,
+    write_atomically,
 };
 pub use kinds::*;
 pub use persona::{ActiveHours, Behaviour, Device, Persona};

@@ -1,0 +1,239 @@
+//! Text diagrams: a Mermaid `flowchart` (renders on GitHub and GitLab) and Graphviz DOT.
+//! Lanes become subgraphs/clusters, node groups keep a distinct shape, attachments are dashed.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use crate::model::{Group, Map, Trigger};
+
+use super::geometry::group_icon;
+
+/// Mermaid ids: `n_` + the map id with anything but ASCII letters, digits and `_` replaced,
+/// made unique. The prefix keeps ids like `end` (a Mermaid keyword) harmless.
+fn mermaid_ids(map: &Map) -> HashMap<&str, String> {
+    let mut taken: HashMap<String, usize> = HashMap::new();
+    let mut ids = HashMap::new();
+    for node in &map.nodes {
+        let base: String = std::iter::once("n_".to_owned())
+            .chain(node.id.as_str().chars().map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_string()
+                } else {
+                    "_".to_owned()
+                }
+            }))
+            .collect();
+        let n = taken.entry(base.clone()).or_insert(0);
+        *n += 1;
+        let id = if *n == 1 { base } else { format!("{base}_{n}") };
+        ids.entry(node.id.as_str()).or_insert(id);
+    }
+    ids
+}
+
+/// Text for inside a Mermaid `"..."` label: quotes and markup characters as entity codes.
+pub fn mermaid_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("#quot;"),
+            '<' => out.push_str("#lt;"),
+            '>' => out.push_str("#gt;"),
+            '&' => out.push_str("#amp;"),
+            '#' => out.push_str("#35;"),
+            '\n' | '\r' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The map as a Mermaid flowchart.
+pub fn mermaid(map: &Map) -> String {
+    let ids = mermaid_ids(map);
+    let mut out = String::new();
+    // The front matter is YAML, where entity codes mean nothing: a single-quoted scalar needs
+    // only its quotes doubled.
+    let title = map.title.replace(['\n', '\r'], " ").replace('\'', "''");
+    let _ = writeln!(out, "---\ntitle: '{title}'\n---");
+    out.push_str("flowchart LR\n");
+    let node_line = |out: &mut String, indent: &str, node: &crate::model::Node| {
+        let group = node.kind.group();
+        let label = format!(
+            "{} {}<br/><small>{}</small>",
+            group_icon(group),
+            mermaid_escape(&node.label),
+            mermaid_escape(&node.kind.summary())
+        );
+        let (open, close) = match group {
+            Group::Entry => ("([", "])"),
+            Group::Lifecycle => ("(", ")"),
+            Group::Timeout => ("{{", "}}"),
+            Group::Store => ("[(", ")]"),
+        };
+        let _ = writeln!(
+            out,
+            "{indent}{}{open}\"{label}\"{close}",
+            ids[node.id.as_str()]
+        );
+    };
+    for (i, lane) in map.lanes.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "    subgraph lane_{i}[\"{}\"]",
+            mermaid_escape(&lane.title)
+        );
+        for node in map
+            .nodes
+            .iter()
+            .filter(|n| n.lane.as_ref() == Some(&lane.id))
+        {
+            node_line(&mut out, "        ", node);
+        }
+        out.push_str("    end\n");
+    }
+    let known: Vec<&str> = map.lanes.iter().map(|l| l.id.as_str()).collect();
+    for node in map
+        .nodes
+        .iter()
+        .filter(|n| n.lane.as_ref().is_none_or(|l| !known.contains(&l.as_str())))
+    {
+        node_line(&mut out, "    ", node);
+    }
+    for edge in &map.edges {
+        let (Some(from), Some(to)) = (ids.get(edge.from.as_str()), ids.get(edge.to.as_str()))
+        else {
+            continue;
+        };
+        if edge.trigger == Trigger::Attach {
+            let _ = writeln!(out, "    {from} -.- {to}");
+            continue;
+        }
+        let label = if edge.label.is_empty() {
+            edge.trigger.to_string()
+        } else {
+            edge.label.clone()
+        };
+        let _ = writeln!(out, "    {from} -->|\"{}\"| {to}", mermaid_escape(&label));
+    }
+    for (i, note) in map.notes.iter().enumerate() {
+        let _ = writeln!(out, "    note_{i}>\"{}\"]", mermaid_escape(&note.text));
+    }
+    out.push_str("    classDef entry fill:#d8f3dc,stroke:#2d9c4a\n");
+    out.push_str("    classDef stage fill:#dbe9fb,stroke:#2f6fce\n");
+    out.push_str("    classDef timeout fill:#fdedc9,stroke:#c7820a\n");
+    out.push_str("    classDef store fill:#ece1fa,stroke:#814fc9\n");
+    out.push_str("    classDef note fill:#fff19c,stroke:#c9b458\n");
+    for (class, group) in [
+        ("entry", Group::Entry),
+        ("stage", Group::Lifecycle),
+        ("timeout", Group::Timeout),
+        ("store", Group::Store),
+    ] {
+        let members: Vec<&str> = map
+            .nodes
+            .iter()
+            .filter(|n| n.kind.group() == group)
+            .map(|n| ids[n.id.as_str()].as_str())
+            .collect();
+        if !members.is_empty() {
+            let _ = writeln!(out, "    class {} {class}", members.join(","));
+        }
+    }
+    if !map.notes.is_empty() {
+        let notes: Vec<String> = (0..map.notes.len()).map(|i| format!("note_{i}")).collect();
+        let _ = writeln!(out, "    class {} note", notes.join(","));
+    }
+    out
+}
+
+/// A DOT double-quoted string: backslashes and quotes escaped, newlines as `\n`.
+pub fn dot_quote(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => {}
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// The map as a Graphviz digraph.
+pub fn dot(map: &Map) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "digraph {} {{", dot_quote(&map.title));
+    out.push_str(
+        "    rankdir=LR;\n    node [fontname=\"Helvetica\", fontsize=11, style=filled];\n",
+    );
+    out.push_str("    edge [fontname=\"Helvetica\", fontsize=9];\n");
+    let node_line = |out: &mut String, indent: &str, node: &crate::model::Node| {
+        let (shape, fill, stroke) = match node.kind.group() {
+            Group::Entry => ("box\", style=\"rounded,filled", "#d8f3dc", "#2d9c4a"),
+            Group::Lifecycle => ("box", "#dbe9fb", "#2f6fce"),
+            Group::Timeout => ("hexagon", "#fdedc9", "#c7820a"),
+            Group::Store => ("cylinder", "#ece1fa", "#814fc9"),
+        };
+        let label = format!("{}\n{}", node.label, node.kind.summary());
+        let _ = writeln!(
+            out,
+            "{indent}{} [label={}, shape=\"{shape}\", fillcolor=\"{fill}\", color=\"{stroke}\"];",
+            dot_quote(node.id.as_str()),
+            dot_quote(&label)
+        );
+    };
+    for (i, lane) in map.lanes.iter().enumerate() {
+        let _ = writeln!(out, "    subgraph cluster_{i} {{");
+        let _ = writeln!(out, "        label={};", dot_quote(&lane.title));
+        out.push_str("        style=filled; color=\"#e8ecf1\";\n");
+        for node in map
+            .nodes
+            .iter()
+            .filter(|n| n.lane.as_ref() == Some(&lane.id))
+        {
+            node_line(&mut out, "        ", node);
+        }
+        out.push_str("    }\n");
+    }
+    let known: Vec<&str> = map.lanes.iter().map(|l| l.id.as_str()).collect();
+    for node in map
+        .nodes
+        .iter()
+        .filter(|n| n.lane.as_ref().is_none_or(|l| !known.contains(&l.as_str())))
+    {
+        node_line(&mut out, "    ", node);
+    }
+    for edge in &map.edges {
+        let attrs = if edge.trigger == Trigger::Attach {
+            "style=dashed, arrowhead=none, color=\"#9aa3ad\"".to_owned()
+        } else {
+            let label = if edge.label.is_empty() {
+                edge.trigger.to_string()
+            } else {
+                edge.label.clone()
+            };
+            format!("label={}", dot_quote(&label))
+        };
+        let _ = writeln!(
+            out,
+            "    {} -> {} [{attrs}];",
+            dot_quote(edge.from.as_str()),
+            dot_quote(edge.to.as_str())
+        );
+    }
+    for (i, note) in map.notes.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "    {} [label={}, shape=note, fillcolor=\"#fff19c\"];",
+            dot_quote(&format!("__note_{i}")),
+            dot_quote(&note.text)
+        );
+    }
+    out.push_str("}\n");
+    out
+}

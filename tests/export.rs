@@ -1,0 +1,447 @@
+//! Text exports: every template as Mermaid and DOT, checked by parsers for the grammar we emit,
+//! and labels with quotes, angle brackets, ampersands and non-Latin text surviving both.
+
+use std::collections::HashSet;
+use std::process::Command;
+
+use sessionmap::export;
+use sessionmap::model::{self, Map};
+use sessionmap::templates;
+
+// ── Mermaid: the flowchart subset we write ───────────────────────────────────────────────────
+
+/// Decodes the entity codes `mermaid_escape` writes.
+fn mermaid_unescape(s: &str) -> String {
+    s.replace("#quot;", "\"")
+        .replace("#lt;", "<")
+        .replace("#gt;", ">")
+        .replace("#35;", "#")
+        .replace("#amp;", "&")
+}
+
+fn is_mermaid_id(id: &str) -> bool {
+    let mut chars = id.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && ![
+            "end",
+            "graph",
+            "subgraph",
+            "flowchart",
+            "class",
+            "classDef",
+            "style",
+        ]
+        .contains(&id)
+}
+
+/// A quoted label: the text between the quotes must hold no raw quote.
+fn quoted(s: &str) -> Result<&str, String> {
+    let inner = s
+        .strip_prefix('"')
+        .and_then(|s| s.strip_suffix('"'))
+        .ok_or_else(|| format!("not a quoted label: {s}"))?;
+    if inner.contains('"') {
+        return Err(format!("raw quote inside a label: {s}"));
+    }
+    Ok(inner)
+}
+
+/// Checks a Mermaid flowchart in the subset we emit; returns node id → decoded label.
+fn check_mermaid(text: &str) -> Result<Vec<(String, String)>, String> {
+    let mut lines = text.lines();
+    if lines.next() != Some("---") {
+        return Err("front matter expected".into());
+    }
+    for line in lines.by_ref() {
+        if line == "---" {
+            break;
+        }
+        let title = line.strip_prefix("title: ").ok_or("title expected")?;
+        let inner = title
+            .strip_prefix('\'')
+            .and_then(|t| t.strip_suffix('\''))
+            .ok_or("a single-quoted YAML title expected")?;
+        if inner.replace("''", "").contains('\'') {
+            return Err(format!("unescaped quote in the title: {title}"));
+        }
+    }
+    if lines.next() != Some("flowchart LR") {
+        return Err("`flowchart LR` expected".into());
+    }
+    let shapes = [
+        ("([", "])"),
+        ("[(", ")]"),
+        ("{{", "}}"),
+        ("(", ")"),
+        (">", "]"),
+    ];
+    let mut depth = 0usize;
+    let mut nodes: Vec<(String, String)> = Vec::new();
+    let mut declared = HashSet::new();
+    let mut edges = Vec::new();
+    for line in lines {
+        let t = line.trim();
+        if t == "end" {
+            depth = depth.checked_sub(1).ok_or("`end` without `subgraph`")?;
+        } else if let Some(rest) = t.strip_prefix("subgraph ") {
+            let (id, label) = rest.split_once('[').ok_or("subgraph label expected")?;
+            if !is_mermaid_id(id) {
+                return Err(format!("bad subgraph id {id}"));
+            }
+            quoted(label.strip_suffix(']').ok_or("subgraph label not closed")?)?;
+            depth += 1;
+        } else if t.starts_with("classDef ") || t.starts_with("class ") {
+            continue;
+        } else if let Some((from, rest)) = t.split_once(" -->|") {
+            let (label, to) = rest.split_once("| ").ok_or("edge label not closed")?;
+            quoted(label)?;
+            edges.push((from.to_owned(), to.to_owned()));
+        } else if let Some((from, to)) = t.split_once(" -.- ") {
+            edges.push((from.to_owned(), to.to_owned()));
+        } else {
+            let at = t
+                .find(['(', '[', '{', '>'])
+                .ok_or_else(|| format!("unknown line: {t}"))?;
+            let (id, shape) = t.split_at(at);
+            if !is_mermaid_id(id) {
+                return Err(format!("bad node id {id}"));
+            }
+            let (open, close) = shapes
+                .iter()
+                .find(|(o, c)| shape.starts_with(o) && shape.ends_with(c))
+                .ok_or_else(|| format!("unknown shape: {shape}"))?;
+            let label = quoted(&shape[open.len()..shape.len() - close.len()])?;
+            if !declared.insert(id.to_owned()) {
+                return Err(format!("node {id} declared twice"));
+            }
+            nodes.push((id.to_owned(), mermaid_unescape(label)));
+        }
+    }
+    if depth != 0 {
+        return Err("unbalanced subgraph".into());
+    }
+    for (from, to) in edges {
+        if !declared.contains(&from) || !declared.contains(&to) {
+            return Err(format!("edge {from} -> {to} uses an undeclared node"));
+        }
+    }
+    Ok(nodes)
+}
+
+// ── DOT: a small parser for the grammar we emit ──────────────────────────────────────────────
+
+#[derive(Debug, PartialEq)]
+enum Tok {
+    Id(String),
+    Str(String),
+    Punct(&'static str),
+}
+
+fn dot_tokens(text: &str) -> Result<Vec<Tok>, String> {
+    let mut out = Vec::new();
+    let mut chars = text.chars().peekable();
+    while let Some(&c) = chars.peek() {
+        if c.is_whitespace() {
+            chars.next();
+        } else if c == '"' {
+            chars.next();
+            let mut s = String::new();
+            loop {
+                match chars.next().ok_or("unterminated string")? {
+                    '"' => break,
+                    '\\' => match chars.next().ok_or("dangling escape")? {
+                        'n' => s.push('\n'),
+                        other => s.push(other),
+                    },
+                    other => s.push(other),
+                }
+            }
+            out.push(Tok::Str(s));
+        } else if c == '-' {
+            chars.next();
+            if chars.next() != Some('>') {
+                return Err("`->` expected".into());
+            }
+            out.push(Tok::Punct("->"));
+        } else if let Some(p) = ["{", "}", "[", "]", ";", ",", "="]
+            .iter()
+            .find(|p| p.starts_with(c))
+        {
+            chars.next();
+            out.push(Tok::Punct(p));
+        } else if c.is_ascii_alphanumeric() || c == '_' || c == '.' {
+            let mut s = String::new();
+            while let Some(&c) = chars
+                .peek()
+                .filter(|c| c.is_ascii_alphanumeric() || **c == '_' || **c == '.')
+            {
+                s.push(c);
+                chars.next();
+            }
+            out.push(Tok::Id(s));
+        } else {
+            return Err(format!("unexpected character {c:?}"));
+        }
+    }
+    Ok(out)
+}
+
+struct DotParser {
+    toks: Vec<Tok>,
+    at: usize,
+    nodes: Vec<(String, String)>,
+    edges: Vec<(String, String)>,
+}
+
+impl DotParser {
+    fn next(&mut self) -> Option<&Tok> {
+        self.at += 1;
+        self.toks.get(self.at - 1)
+    }
+    fn peek(&self) -> Option<&Tok> {
+        self.toks.get(self.at)
+    }
+    fn expect(&mut self, p: &str) -> Result<(), String> {
+        match self.next() {
+            Some(Tok::Punct(q)) if *q == p => Ok(()),
+            other => Err(format!("`{p}` expected, got {other:?}")),
+        }
+    }
+    fn id(&mut self) -> Result<String, String> {
+        match self.next() {
+            Some(Tok::Id(s) | Tok::Str(s)) => Ok(s.clone()),
+            other => Err(format!("id expected, got {other:?}")),
+        }
+    }
+    /// `[a=b, c=d]`, returning the `label` if any.
+    fn attrs(&mut self) -> Result<Option<String>, String> {
+        let mut label = None;
+        if self.peek() != Some(&Tok::Punct("[")) {
+            return Ok(None);
+        }
+        self.expect("[")?;
+        while self.peek() != Some(&Tok::Punct("]")) {
+            let key = self.id()?;
+            self.expect("=")?;
+            let value = self.id()?;
+            if key == "label" {
+                label = Some(value);
+            }
+            if self.peek() == Some(&Tok::Punct(",")) {
+                self.expect(",")?;
+            }
+        }
+        self.expect("]")?;
+        Ok(label)
+    }
+    fn stmts(&mut self) -> Result<(), String> {
+        self.expect("{")?;
+        while self.peek() != Some(&Tok::Punct("}")) {
+            let first = self.id()?;
+            match self.peek() {
+                Some(Tok::Punct("=")) => {
+                    self.expect("=")?;
+                    self.id()?;
+                }
+                Some(Tok::Punct("{")) if first == "subgraph" => {
+                    return Err("subgraph needs an id".into());
+                }
+                Some(Tok::Punct("->")) => {
+                    self.expect("->")?;
+                    let to = self.id()?;
+                    self.attrs()?;
+                    self.edges.push((first, to));
+                }
+                _ if first == "subgraph" => {
+                    self.id()?;
+                    self.stmts()?;
+                    continue;
+                }
+                _ if first == "node" || first == "edge" => {
+                    self.attrs()?;
+                }
+                _ => {
+                    let label = self.attrs()?.unwrap_or_default();
+                    self.nodes.push((first, label));
+                }
+            }
+            self.expect(";")?;
+        }
+        self.expect("}")
+    }
+}
+
+/// Parses `digraph ID { ... }`; returns node id → label.
+fn check_dot(text: &str) -> Result<Vec<(String, String)>, String> {
+    let mut p = DotParser {
+        toks: dot_tokens(text)?,
+        at: 0,
+        nodes: Vec::new(),
+        edges: Vec::new(),
+    };
+    if p.id()? != "digraph" {
+        return Err("`digraph` expected".into());
+    }
+    p.id()?;
+    p.stmts()?;
+    if p.at != p.toks.len() {
+        return Err("text after the graph".into());
+    }
+    let declared: HashSet<&str> = p.nodes.iter().map(|(id, _)| id.as_str()).collect();
+    for (from, to) in &p.edges {
+        if !declared.contains(from.as_str()) || !declared.contains(to.as_str()) {
+            return Err(format!("edge {from} -> {to} uses an undeclared node"));
+        }
+    }
+    Ok(p.nodes)
+}
+
+// ── Tests ────────────────────────────────────────────────────────────────────────────────────
+
+fn maps() -> Vec<(&'static str, Map)> {
+    templates::ALL
+        .iter()
+        .map(|t| (t.name, t.load().expect("loads").map))
+        .collect()
+}
+
+#[test]
+fn every_template_exports_mermaid_that_parses_with_every_node_and_edge() {
+    for (name, map) in maps() {
+        let text = export::mermaid(&map);
+        let nodes = check_mermaid(&text).unwrap_or_else(|e| panic!("{name}: {e}\n{text}"));
+        assert_eq!(nodes.len(), map.nodes.len() + map.notes.len(), "{name}");
+        let arrows = text
+            .lines()
+            .filter(|l| l.contains(" -->|") || l.contains(" -.- "))
+            .count();
+        assert_eq!(arrows, map.edges.len(), "{name}");
+        let subgraphs = text
+            .lines()
+            .filter(|l| l.trim_start().starts_with("subgraph "))
+            .count();
+        assert_eq!(subgraphs, map.lanes.len(), "{name}: one subgraph per lane");
+    }
+}
+
+#[test]
+fn every_template_exports_dot_that_parses_with_every_node_and_edge() {
+    for (name, map) in maps() {
+        let text = export::dot(&map);
+        let nodes = check_dot(&text).unwrap_or_else(|e| panic!("{name}: {e}\n{text}"));
+        assert_eq!(nodes.len(), map.nodes.len() + map.notes.len(), "{name}");
+        assert_eq!(text.matches(" -> ").count(), map.edges.len(), "{name}");
+        assert_eq!(
+            text.matches("subgraph cluster_").count(),
+            map.lanes.len(),
+            "{name}"
+        );
+    }
+}
+
+const HOSTILE: &str = "Say \"hi\" <b>&</b> #1 ログイン [x] (y) {z} \\ end";
+
+fn hostile_map() -> Map {
+    let mut map = templates::find("banking")
+        .expect("bundled")
+        .load()
+        .expect("loads")
+        .map;
+    map.title = HOSTILE.to_owned();
+    map.nodes[0].label = HOSTILE.to_owned();
+    map.lanes[0].title = HOSTILE.to_owned();
+    map.edges[0].label = HOSTILE.to_owned();
+    map.notes[0].text = HOSTILE.to_owned();
+    map.nodes[1].id = model::NodeId::from("end");
+    for e in &mut map.edges {
+        if e.from.as_str() == "create" {
+            e.from = model::NodeId::from("end");
+        }
+        if e.to.as_str() == "create" {
+            e.to = model::NodeId::from("end");
+        }
+    }
+    map
+}
+
+#[test]
+fn labels_with_quotes_brackets_ampersands_and_non_latin_text_survive_mermaid() {
+    let map = hostile_map();
+    let text = export::mermaid(&map);
+    let nodes = check_mermaid(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    assert!(
+        nodes.iter().any(|(_, label)| label.contains(HOSTILE)),
+        "{nodes:#?}"
+    );
+    assert!(text.contains(&format!("|\"{}\"|", export::mermaid_escape(HOSTILE))));
+    assert!(
+        text.contains("n_end("),
+        "the keyword `end` as a node id is prefixed"
+    );
+    assert!(text.starts_with(&format!("---\ntitle: '{}'\n", HOSTILE.replace('\'', "''"))));
+}
+
+#[test]
+fn labels_with_quotes_brackets_ampersands_and_non_latin_text_survive_dot() {
+    let map = hostile_map();
+    let text = export::dot(&map);
+    let nodes = check_dot(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    let first = nodes
+        .iter()
+        .find(|(id, _)| id == "login")
+        .expect("login node");
+    assert!(first.1.starts_with(HOSTILE), "{first:?}");
+    assert!(nodes.iter().any(|(_, label)| label == HOSTILE), "the note");
+}
+
+#[test]
+fn export_writes_the_file_and_never_changes_the_map() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let map_file = dir.path().join("bank.ron");
+    let original = templates::find("banking").expect("bundled").text;
+    std::fs::write(&map_file, original).expect("write");
+    for (format, ext) in [("mermaid", "mmd"), ("dot", "dot")] {
+        let out = dir.path().join(format!("bank.{ext}"));
+        let status = Command::new(env!("CARGO_BIN_EXE_sessionmap"))
+            .args([
+                "export",
+                map_file.to_str().expect("utf-8"),
+                "--format",
+                format,
+                "-o",
+            ])
+            .arg(&out)
+            .status()
+            .expect("runs");
+        assert!(status.success(), "{format}");
+        let text = std::fs::read_to_string(&out).expect("written");
+        assert!(text.contains("Sign in"), "{format}");
+    }
+    assert_eq!(std::fs::read_to_string(&map_file).expect("read"), original);
+    assert!(!dir.path().join("bank.ron.bak").exists());
+}
+
+#[test]
+fn export_of_a_broken_map_exits_2_and_writes_nothing() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let map_file = dir.path().join("broken.ron");
+    std::fs::write(&map_file, "(format_version: 1, title: \"x\"").expect("write");
+    let out = dir.path().join("x.mmd");
+    let output = Command::new(env!("CARGO_BIN_EXE_sessionmap"))
+        .args([
+            "export",
+            map_file.to_str().expect("utf-8"),
+            "--format",
+            "mermaid",
+            "-o",
+        ])
+        .arg(&out)
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("broken.ron:1:"));
+    assert!(!out.exists());
+}
