@@ -403,7 +403,12 @@ fn export_writes_the_file_and_never_changes_the_map() {
     let map_file = dir.path().join("bank.ron");
     let original = templates::find("banking").expect("bundled").text;
     std::fs::write(&map_file, original).expect("write");
-    for (format, ext) in [("mermaid", "mmd"), ("dot", "dot")] {
+    for (format, ext) in [
+        ("mermaid", "mmd"),
+        ("dot", "dot"),
+        ("svg", "svg"),
+        ("png", "png"),
+    ] {
         let out = dir.path().join(format!("bank.{ext}"));
         let status = Command::new(env!("CARGO_BIN_EXE_sessionmap"))
             .args([
@@ -417,8 +422,15 @@ fn export_writes_the_file_and_never_changes_the_map() {
             .status()
             .expect("runs");
         assert!(status.success(), "{format}");
-        let text = std::fs::read_to_string(&out).expect("written");
-        assert!(text.contains("Sign in"), "{format}");
+        let bytes = std::fs::read(&out).expect("written");
+        if format == "png" {
+            assert!(bytes.starts_with(b"\x89PNG"), "a PNG file");
+        } else {
+            assert!(
+                String::from_utf8_lossy(&bytes).contains("Sign in"),
+                "{format}"
+            );
+        }
     }
     assert_eq!(std::fs::read_to_string(&map_file).expect("read"), original);
     assert!(!dir.path().join("bank.ron.bak").exists());
@@ -444,4 +456,95 @@ fn export_of_a_broken_map_exits_2_and_writes_nothing() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("broken.ron:1:"));
     assert!(!out.exists());
+}
+
+// ── SVG and PNG ──────────────────────────────────────────────────────────────────────────────
+
+use resvg::tiny_skia::Pixmap;
+use sessionmap::export::geometry::{self, Theme};
+
+/// How many pixels differ from the background colour: a rendered map has plenty.
+fn drawn_pixels(png: &[u8], background: egui::Color32) -> (u32, u32, usize) {
+    let pixmap = Pixmap::decode_png(png).expect("a PNG");
+    let drawn = pixmap
+        .pixels()
+        .iter()
+        .filter(|p| {
+            let c = p.demultiply();
+            (c.red(), c.green(), c.blue()) != (background.r(), background.g(), background.b())
+        })
+        .count();
+    (pixmap.width(), pixmap.height(), drawn)
+}
+
+#[test]
+fn every_template_exports_svg_that_parses_and_renders_in_both_themes() {
+    for (name, map) in maps() {
+        for theme in [Theme::Light, Theme::Dark] {
+            let svg = export::svg(&map, theme);
+            resvg::usvg::Tree::from_str(&svg, &resvg::usvg::Options::default())
+                .unwrap_or_else(|e| panic!("{name} {theme:?}: {e}"));
+            for node in &map.nodes {
+                let first_word = node.label.split_whitespace().next().unwrap_or_default();
+                assert!(
+                    svg.contains(first_word),
+                    "{name}: label `{}` as text",
+                    node.label
+                );
+            }
+            let png = export::png(&map, theme, 0.5).expect("renders");
+            let (_, _, drawn) = drawn_pixels(&png, theme.colors().background);
+            assert!(
+                drawn > 10_000,
+                "{name} {theme:?}: only {drawn} pixels drawn"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_png_has_the_size_the_scale_asks_for() {
+    let map = templates::find("banking")
+        .expect("bundled")
+        .load()
+        .expect("loads")
+        .map;
+    let bounds = geometry::diagram(&map, Theme::Light).bounds;
+    for scale in [0.5_f32, 1.0, 2.0] {
+        let png = export::png(&map, Theme::Light, scale).expect("renders");
+        let (w, h, _) = drawn_pixels(&png, Theme::Light.colors().background);
+        assert_eq!(
+            w,
+            (bounds.width() * scale).ceil() as u32,
+            "width at {scale}"
+        );
+        assert_eq!(
+            h,
+            (bounds.height() * scale).ceil() as u32,
+            "height at {scale}"
+        );
+    }
+}
+
+#[test]
+fn labels_with_quotes_brackets_ampersands_and_non_latin_text_survive_svg() {
+    let svg = export::svg(&hostile_map(), Theme::Light);
+    let tree = resvg::usvg::Tree::from_str(&svg, &resvg::usvg::Options::default()).expect("parses");
+    assert!(tree.size().width() > 0.0);
+    assert!(
+        svg.contains("Say &quot;hi&quot; &lt;b&gt;&amp;&lt;/b&gt; #1 ログイン"),
+        "escaped as text"
+    );
+    assert!(!svg.contains("<b>&</b>"));
+}
+
+#[test]
+fn png_export_refuses_a_scale_that_would_make_a_giant_image() {
+    let map = templates::find("banking")
+        .expect("bundled")
+        .load()
+        .expect("loads")
+        .map;
+    let err = export::png(&map, Theme::Light, 100.0).expect_err("too large");
+    assert!(err.to_string().contains("--scale"), "{err}");
 }

@@ -73,12 +73,39 @@ enum Command {
         /// Where to write the diagram.
         #[arg(short, long)]
         output: PathBuf,
+        /// Colours for SVG and PNG.
+        #[arg(long, value_enum, default_value_t = ExportTheme::Light)]
+        theme: ExportTheme,
+        /// PNG pixels per canvas unit (2 suits slides and high-density screens).
+        #[arg(long, default_value_t = 2.0, value_parser = parse_scale)]
+        scale: f32,
     },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum ExportTheme {
+    Light,
+    Dark,
+}
+
+fn parse_scale(s: &str) -> Result<f32, String> {
+    let scale: f32 = s
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number; expected e.g. 1, 2 or 0.5"))?;
+    if scale.is_finite() && (0.05..=16.0).contains(&scale) {
+        Ok(scale)
+    } else {
+        Err(format!("scale {s} is out of range; expected 0.05 to 16"))
+    }
 }
 
 /// A diagram format for `export`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 enum ExportFormat {
+    /// The map as the canvas draws it, text as text.
+    Svg,
+    /// A picture rendered from the SVG at --scale.
+    Png,
     /// A Mermaid flowchart (renders on GitHub and GitLab).
     Mermaid,
     /// A Graphviz digraph.
@@ -133,7 +160,9 @@ pub fn run() -> ExitCode {
             file,
             format,
             output,
-        }) => export(&file, format, &output),
+            theme,
+            scale,
+        }) => export(&file, format, &output, theme, scale),
     }
 }
 
@@ -266,16 +295,31 @@ fn lint(file: &Path, args: &ReportArgs) -> ExitCode {
     }
 }
 
-fn export(file: &Path, format: ExportFormat, output: &Path) -> ExitCode {
+fn export(
+    file: &Path,
+    format: ExportFormat,
+    output: &Path,
+    theme: ExportTheme,
+    scale: f32,
+) -> ExitCode {
     let (map, _) = match load_consistent(file) {
         Ok(loaded) => loaded,
         Err(code) => return code,
     };
-    let text = match format {
-        ExportFormat::Mermaid => crate::export::mermaid(&map),
-        ExportFormat::Dot => crate::export::dot(&map),
+    let theme = match theme {
+        ExportTheme::Light => crate::export::geometry::Theme::Light,
+        ExportTheme::Dark => crate::export::geometry::Theme::Dark,
     };
-    match model::write_atomically(output, &text, model::Backup::None, &mut |_| Ok(())) {
+    let bytes = match format {
+        ExportFormat::Svg => crate::export::svg(&map, theme).into_bytes(),
+        ExportFormat::Png => match crate::export::png(&map, theme, scale) {
+            Ok(png) => png,
+            Err(e) => return fail(format!("{}: {e}", file.display())),
+        },
+        ExportFormat::Mermaid => crate::export::mermaid(&map).into_bytes(),
+        ExportFormat::Dot => crate::export::dot(&map).into_bytes(),
+    };
+    match model::write_atomically(output, &bytes, model::Backup::None, &mut |_| Ok(())) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(e),
     }

@@ -38,6 +38,8 @@ pub struct Colors {
     pub lane_stroke: Color32,
     pub edge: Color32,
     pub attach_edge: Color32,
+    /// Text on sticky notes, readable on every note colour of the theme.
+    pub note_text: Color32,
 }
 
 impl Theme {
@@ -54,6 +56,7 @@ impl Theme {
                 lane_stroke: Color32::from_rgb(0xc9, 0xd1, 0xd9),
                 edge: Color32::from_rgb(0x44, 0x4d, 0x56),
                 attach_edge: Color32::from_rgb(0x9a, 0xa3, 0xad),
+                note_text: Color32::from_rgb(0x30, 0x2a, 0x10),
             },
             Theme::Dark => Colors {
                 background: Color32::from_rgb(0x16, 0x19, 0x1d),
@@ -66,6 +69,7 @@ impl Theme {
                 lane_stroke: Color32::from_rgb(0x3a, 0x42, 0x4b),
                 edge: Color32::from_rgb(0xb1, 0xba, 0xc4),
                 attach_edge: Color32::from_rgb(0x6e, 0x76, 0x81),
+                note_text: Color32::from_rgb(0xf2, 0xec, 0xd6),
             },
         }
     }
@@ -247,7 +251,7 @@ pub fn diagram(map: &Map, theme: Theme) -> Diagram {
                 label,
             })
         })
-        .collect();
+        .collect::<Vec<EdgeShape>>();
 
     let content = nodes
         .iter()
@@ -270,9 +274,14 @@ pub fn diagram(map: &Map, theme: Theme) -> Diagram {
             fill: colors.lane_fill[i % 2],
         })
         .collect();
+    // A Bézier curve lies inside the hull of its control points, so edges that arc outside the
+    // boxes (back along a row) are inside the bounds too, with room for their labels.
     let bounds = lanes
         .iter()
         .map(|l| l.rect)
+        .chain(edges.iter().map(|e: &EdgeShape| {
+            Rect::from_points(&e.curve).expand(if e.label.is_empty() { 4.0 } else { 12.0 })
+        }))
         .fold(content.expand(MARGIN), |a, b| a.union(b));
 
     Diagram {
@@ -378,6 +387,25 @@ mod tests {
         assert_eq!(c[3], pos2(300.0, 25.0));
         let arrow = arrowhead(c);
         assert!(arrow[1].x < 300.0 && arrow[2].x < 300.0);
+    }
+
+    #[test]
+    fn the_bounds_hold_every_edge_even_one_arcing_above_the_lanes() {
+        let map = crate::templates::find("banking")
+            .and_then(|t| t.load().ok())
+            .map(|l| l.map)
+            .unwrap_or_default();
+        let d = diagram(&map, Theme::Light);
+        for e in &d.edges {
+            for p in e.curve {
+                assert!(
+                    d.bounds.contains(p),
+                    "{} reaches {p:?} outside {:?}",
+                    e.id,
+                    d.bounds
+                );
+            }
+        }
     }
 
     #[test]

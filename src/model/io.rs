@@ -183,7 +183,7 @@ pub fn save_file_with(
     before_rename: &mut dyn FnMut(&Path) -> io::Result<()>,
 ) -> Result<(), SaveError> {
     let text = to_ron(map)?;
-    write_atomically(path, &text, Backup::Keep, before_rename)
+    write_atomically(path, text.as_bytes(), Backup::Keep, before_rename)
 }
 
 /// Whether an atomic write keeps the file it replaces as `NAME.bak`.
@@ -193,12 +193,12 @@ pub enum Backup {
     None,
 }
 
-/// Writes `text` to `path` atomically: a temporary file in the same folder, flushed to disk,
+/// Writes `bytes` to `path` atomically: a temporary file in the same folder, flushed to disk,
 /// renamed over the target (after copying the old file to `NAME.bak` when asked). The target
 /// is either the old file or the new one, never half of either.
 pub fn write_atomically(
     path: &Path,
-    text: &str,
+    bytes: &[u8],
     backup: Backup,
     before_rename: &mut dyn FnMut(&Path) -> io::Result<()>,
 ) -> Result<(), SaveError> {
@@ -219,7 +219,7 @@ pub fn write_atomically(
 
     let result = (|| {
         let mut file = fs::File::create(&temp)?;
-        file.write_all(text.as_bytes())?;
+        file.write_all(bytes)?;
         file.sync_all()?;
         drop(file);
         before_rename(&temp)?;

@@ -100,7 +100,7 @@ pub fn canvas_ui(ui: &mut egui::Ui, state: &mut CanvasState, diagram: &Diagram) 
                     f.layout(
                         note.text.clone(),
                         FontId::proportional(13.0),
-                        Color32::from_rgb(0x30, 0x2a, 0x10),
+                        colors.note_text,
                         note.rect.width() - 16.0,
                     )
                 });

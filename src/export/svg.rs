@@ -1,0 +1,343 @@
+//! SVG and PNG: the map exactly as the canvas draws it — the same [`Diagram`] geometry, shapes,
+//! colours, lanes, labels and notes — with text as real text. PNG is rendered from the SVG by
+//! resvg with the fonts the app itself uses (egui's bundled Ubuntu Light and emoji fonts).
+
+use std::fmt::Write as _;
+
+use egui::{Color32, Pos2, Rect};
+
+use super::geometry::{self, Diagram, Shape, Theme};
+use crate::model::Map;
+
+/// The font stack the SVG names; the PNG renderer registers exactly these faces.
+const FONT: &str = "'Ubuntu Light', Ubuntu, 'Noto Emoji', emoji, sans-serif";
+
+/// The family of egui's icon font, which holds every group icon.
+const ICON_FONT: &str = "emoji, 'Noto Emoji'";
+
+/// Rough advance of one character at 1 px font size in Ubuntu Light, for wrapping and label
+/// backgrounds; SVG has no text layout of its own.
+const CHAR_WIDTH: f32 = 0.52;
+
+fn esc(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            // Control characters are not allowed in XML 1.0.
+            c if c.is_control() && c != '\n' && c != '\t' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn color(c: Color32) -> String {
+    format!("#{:02x}{:02x}{:02x}", c.r(), c.g(), c.b())
+}
+
+fn pt(p: Pos2) -> String {
+    format!("{:.1},{:.1}", p.x, p.y)
+}
+
+/// Splits text into lines of at most `width` px at `size` px font size (by estimate).
+fn wrap(text: &str, width: f32, size: f32) -> Vec<String> {
+    let max_chars = ((width / (size * CHAR_WIDTH)) as usize).max(4);
+    let mut lines = Vec::new();
+    for paragraph in text.split('\n') {
+        let mut line = String::new();
+        for word in paragraph.split_whitespace() {
+            if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > max_chars {
+                lines.push(std::mem::take(&mut line));
+            }
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+        lines.push(line);
+    }
+    lines
+}
+
+/// Writes `<text>` with one `<tspan>` per line, centred on `x` when `anchor` is "middle".
+/// An `icon` goes first on the first line, in the icon font.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one call shape for every text in the drawing"
+)]
+fn text_block(
+    out: &mut String,
+    lines: &[String],
+    icon: Option<&str>,
+    x: f32,
+    top: f32,
+    size: f32,
+    fill: Color32,
+    anchor: &str,
+) {
+    let _ = write!(
+        out,
+        r#"<text x="{x:.1}" y="{:.1}" font-size="{size}" fill="{}" text-anchor="{anchor}">"#,
+        top + size,
+        color(fill)
+    );
+    for (i, line) in lines.iter().enumerate() {
+        let dy = if i == 0 { 0.0 } else { size * 1.25 };
+        let _ = write!(out, r#"<tspan x="{x:.1}" dy="{dy:.1}">"#);
+        if let (0, Some(icon)) = (i, icon) {
+            let _ = write!(
+                out,
+                r#"<tspan font-family="{ICON_FONT}">{}</tspan> "#,
+                esc(icon)
+            );
+        }
+        let _ = write!(out, "{}</tspan>", esc(line));
+    }
+    out.push_str("</text>\n");
+}
+
+/// The map as an SVG document in the given theme.
+pub fn svg(map: &Map, theme: Theme) -> String {
+    let d = geometry::diagram(map, theme);
+    svg_of(&d, &map.title)
+}
+
+fn svg_of(d: &Diagram, title: &str) -> String {
+    let b: Rect = d.bounds;
+    let c = d.colors;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w:.0}" height="{h:.0}" viewBox="{x:.1} {y:.1} {w:.1} {h:.1}" font-family="{FONT}">"#,
+        x = b.min.x,
+        y = b.min.y,
+        w = b.width(),
+        h = b.height()
+    );
+    let _ = writeln!(out, "<title>{}</title>", esc(title));
+    let _ = writeln!(
+        out,
+        r#"<rect x="{:.1}" y="{:.1}" width="{:.1}" height="{:.1}" fill="{}"/>"#,
+        b.min.x,
+        b.min.y,
+        b.width(),
+        b.height(),
+        color(c.background)
+    );
+    for lane in &d.lanes {
+        let r = lane.rect;
+        let _ = writeln!(
+            out,
+            r#"<rect x="{:.1}" y="{:.1}" width="{:.1}" height="{:.1}" fill="{}" stroke="{}"/>"#,
+            r.min.x,
+            r.min.y,
+            r.width(),
+            r.height(),
+            color(lane.fill),
+            color(c.lane_stroke)
+        );
+        let cx = r.min.x + geometry::LANE_TITLE_WIDTH / 2.0 + 5.0;
+        let cy = r.center().y;
+        let _ = writeln!(
+            out,
+            r#"<text x="{cx:.1}" y="{cy:.1}" font-size="15" fill="{}" text-anchor="middle" transform="rotate(-90 {cx:.1} {cy:.1})">{}</text>"#,
+            color(c.muted_text),
+            esc(&lane.title)
+        );
+    }
+    for e in &d.edges {
+        let [a, b1, b2, z] = e.curve;
+        let dash = if e.dashed {
+            r#" stroke-dasharray="6 4""#
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            out,
+            r#"<path d="M{} C{} {} {}" fill="none" stroke="{}" stroke-width="{}"{dash}/>"#,
+            pt(a),
+            pt(b1),
+            pt(b2),
+            pt(z),
+            color(e.color),
+            if e.dashed { 1.2 } else { 1.6 }
+        );
+        let _ = writeln!(
+            out,
+            r#"<polygon points="{} {} {}" fill="{}"/>"#,
+            pt(e.arrow[0]),
+            pt(e.arrow[1]),
+            pt(e.arrow[2]),
+            color(e.color)
+        );
+        if !e.label.is_empty() {
+            let w = e.label.chars().count() as f32 * 11.0 * CHAR_WIDTH + 6.0;
+            let _ = writeln!(
+                out,
+                r#"<rect x="{:.1}" y="{:.1}" width="{w:.1}" height="16" rx="3" fill="{}" fill-opacity="0.9"/>"#,
+                e.label_pos.x - w / 2.0,
+                e.label_pos.y - 8.0,
+                color(c.background)
+            );
+            text_block(
+                &mut out,
+                std::slice::from_ref(&e.label),
+                None,
+                e.label_pos.x,
+                e.label_pos.y - 8.5,
+                11.0,
+                c.text,
+                "middle",
+            );
+        }
+    }
+    for n in &d.nodes {
+        let r = n.rect;
+        let (fill, stroke) = (color(n.fill), color(n.stroke));
+        match n.shape {
+            Shape::Pill | Shape::Box => {
+                let rx = if n.shape == Shape::Pill {
+                    r.height() / 2.0
+                } else {
+                    8.0
+                };
+                let _ = writeln!(
+                    out,
+                    r#"<rect x="{:.1}" y="{:.1}" width="{:.1}" height="{:.1}" rx="{rx:.1}" fill="{fill}" stroke="{stroke}" stroke-width="1.5"/>"#,
+                    r.min.x,
+                    r.min.y,
+                    r.width(),
+                    r.height()
+                );
+            }
+            Shape::Hexagon => {
+                let points: Vec<String> = geometry::hexagon(r).into_iter().map(pt).collect();
+                let _ = writeln!(
+                    out,
+                    r#"<polygon points="{}" fill="{fill}" stroke="{stroke}" stroke-width="1.5"/>"#,
+                    points.join(" ")
+                );
+            }
+            Shape::Cylinder => {
+                let cap = geometry::cylinder_cap(r);
+                let (rx, ry) = (r.width() / 2.0, cap / 2.0);
+                let (top, bottom) = (r.min.y + ry, r.max.y - ry);
+                let _ = writeln!(
+                    out,
+                    r#"<path d="M{l:.1},{top:.1} L{l:.1},{bottom:.1} A{rx:.1},{ry:.1} 0 0 0 {rr:.1},{bottom:.1} L{rr:.1},{top:.1} Z" fill="{fill}" stroke="{stroke}" stroke-width="1.5"/>"#,
+                    l = r.min.x,
+                    rr = r.max.x,
+                );
+                let _ = writeln!(
+                    out,
+                    r#"<ellipse cx="{:.1}" cy="{top:.1}" rx="{rx:.1}" ry="{ry:.1}" fill="{fill}" stroke="{stroke}" stroke-width="1.5"/>"#,
+                    r.center().x
+                );
+            }
+        }
+        // The icon takes about two characters of the first line.
+        let mut label = wrap(&format!("MM {}", n.label), r.width() - 20.0, 14.0);
+        if let Some(first) = label.first_mut() {
+            *first = first.trim_start_matches("MM ").to_owned();
+        }
+        let summary = wrap(&n.summary, r.width() - 20.0, 11.0);
+        let height = label.len() as f32 * 17.5 + 2.0 + summary.len() as f32 * 13.75;
+        let top = r.center().y - height / 2.0 - 2.0;
+        let icon = geometry::group_icon(n.group);
+        text_block(
+            &mut out,
+            &label,
+            Some(icon),
+            r.center().x,
+            top,
+            14.0,
+            c.text,
+            "middle",
+        );
+        let summary_top = top + label.len() as f32 * 17.5 + 2.0;
+        text_block(
+            &mut out,
+            &summary,
+            None,
+            r.center().x,
+            summary_top,
+            11.0,
+            c.muted_text,
+            "middle",
+        );
+    }
+    for note in &d.notes {
+        let r = note.rect;
+        let _ = writeln!(
+            out,
+            r#"<rect x="{:.1}" y="{:.1}" width="{:.1}" height="{:.1}" rx="2" fill="{}"/>"#,
+            r.min.x,
+            r.min.y,
+            r.width(),
+            r.height(),
+            color(note.fill)
+        );
+        let lines = wrap(&note.text, r.width() - 16.0, 13.0);
+        text_block(
+            &mut out,
+            &lines,
+            None,
+            r.min.x + 8.0,
+            r.min.y + 5.0,
+            13.0,
+            c.note_text,
+            "start",
+        );
+    }
+    out.push_str("</svg>\n");
+    out
+}
+
+/// Why a PNG could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum PngError {
+    #[error("the drawing could not be read back as SVG: {0}")]
+    Svg(String),
+    #[error("a {0}×{1} px image is too large; choose a smaller --scale")]
+    TooLarge(u32, u32),
+    #[error("the image could not be encoded as PNG: {0}")]
+    Encode(String),
+}
+
+/// The largest side a PNG may have (a 16k image is already ~1 GiB of pixels).
+pub const MAX_PNG_SIDE: u32 = 16_384;
+
+/// The map as a PNG at `scale` (1.0 = one pixel per scene unit).
+pub fn png(map: &Map, theme: Theme, scale: f32) -> Result<Vec<u8>, PngError> {
+    let svg = svg(map, theme);
+    let mut options = resvg::usvg::Options::default();
+    let db = options.fontdb_mut();
+    db.load_font_data(epaint_default_fonts::UBUNTU_LIGHT.to_vec());
+    db.load_font_data(epaint_default_fonts::NOTO_EMOJI_REGULAR.to_vec());
+    db.load_font_data(epaint_default_fonts::EMOJI_ICON.to_vec());
+    db.set_sans_serif_family("Ubuntu Light");
+    let tree =
+        resvg::usvg::Tree::from_str(&svg, &options).map_err(|e| PngError::Svg(e.to_string()))?;
+    let size = tree.size();
+    let (w, h) = (
+        (size.width() * scale).ceil().max(1.0) as u32,
+        (size.height() * scale).ceil().max(1.0) as u32,
+    );
+    if w > MAX_PNG_SIDE || h > MAX_PNG_SIDE {
+        return Err(PngError::TooLarge(w, h));
+    }
+    let mut pixmap = resvg::tiny_skia::Pixmap::new(w, h).ok_or(PngError::TooLarge(w, h))?;
+    resvg::render(
+        &tree,
+        resvg::tiny_skia::Transform::from_scale(scale, scale),
+        &mut pixmap.as_mut(),
+    );
+    pixmap
+        .encode_png()
+        .map_err(|e| PngError::Encode(e.to_string()))
+}
