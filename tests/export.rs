@@ -548,3 +548,100 @@ fn png_export_refuses_a_scale_that_would_make_a_giant_image() {
     let err = export::png(&map, Theme::Light, 100.0).expect_err("too large");
     assert!(err.to_string().contains("--scale"), "{err}");
 }
+
+// ── Markdown report and golden files ─────────────────────────────────────────────────────────
+
+fn markdown_of(name: &str) -> String {
+    let t = templates::find(name).expect("bundled");
+    let map = t.load().expect("loads").map;
+    let plan = sessionmap::compile::compile(&map);
+    let profile = sessionmap::compile::Profile::default_profile();
+    let findings = sessionmap::compile::lint(&map, &plan, profile);
+    let mut report = sessionmap::report::Report::new(
+        &map.title,
+        &t.path().display().to_string(),
+        profile.name,
+        findings,
+    );
+    report.locations = model::node_locations(t.text);
+    export::markdown_report(&map, &plan, &report, Some(&format!("{name}.svg")))
+}
+
+#[test]
+fn the_markdown_report_holds_the_diagram_the_derived_policy_and_the_findings() {
+    let md = markdown_of("legacy-shop");
+    assert!(md.starts_with("# Legacy web shop (as-is)\n"));
+    assert!(md.contains("![Legacy web shop (as-is)](legacy-shop.svg)"));
+    let mermaid = md
+        .split("```mermaid\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("a mermaid block");
+    check_mermaid(mermaid).expect("the embedded diagram parses");
+    assert!(
+        md.contains("| remember-me lifetime | never expires | — |"),
+        "policy rows"
+    );
+    assert!(md.contains(
+        "| logout invalidation | only forgotten by the client (still valid) | `logout` |"
+    ));
+    assert!(md.contains("### COOKIE-FLAGS — "), "finding sections");
+    assert!(md.contains("profile `asvs-l2`"));
+}
+
+#[test]
+fn the_markdown_report_cli_writes_the_svg_it_links_beside_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().join("bank report.md");
+    let status = Command::new(env!("CARGO_BIN_EXE_sessionmap"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args([
+            "export",
+            "templates/banking.ron",
+            "--format",
+            "markdown",
+            "-o",
+        ])
+        .arg(&out)
+        .status()
+        .expect("runs");
+    assert!(status.success());
+    let md = std::fs::read_to_string(&out).expect("report written");
+    assert!(
+        md.contains("](bank%20report.svg)"),
+        "a link that works with spaces"
+    );
+    let svg = std::fs::read_to_string(dir.path().join("bank report.svg")).expect("svg beside");
+    resvg::usvg::Tree::from_str(&svg, &resvg::usvg::Options::default()).expect("parses");
+}
+
+/// Compares with a checked-in golden file; `UPDATE_GOLDEN=1` rewrites it (then look at it).
+fn golden(name: &str, actual: &str) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::create_dir_all(path.parent().expect("dir")).expect("create");
+        std::fs::write(&path, actual).expect("write golden");
+        return;
+    }
+    let expected = std::fs::read_to_string(&path)
+        .unwrap_or_else(|_| panic!("{} missing: run with UPDATE_GOLDEN=1", path.display()));
+    assert_eq!(
+        actual, expected,
+        "{name} changed: look at the difference, then UPDATE_GOLDEN=1"
+    );
+}
+
+#[test]
+fn the_banking_exports_match_their_golden_files() {
+    let map = templates::find("banking")
+        .expect("bundled")
+        .load()
+        .expect("loads")
+        .map;
+    golden("banking.svg", &export::svg(&map, Theme::Light));
+    golden("banking.mmd", &export::mermaid(&map));
+    golden("banking.dot", &export::dot(&map));
+    golden("banking.md", &markdown_of("banking"));
+}

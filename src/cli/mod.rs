@@ -79,6 +79,9 @@ enum Command {
         /// PNG pixels per canvas unit (2 suits slides and high-density screens).
         #[arg(long, default_value_t = 2.0, value_parser = parse_scale)]
         scale: f32,
+        /// Whose thresholds the Markdown report's findings use.
+        #[arg(long, default_value = Profile::DEFAULT, value_parser = profile_names())]
+        profile: String,
     },
 }
 
@@ -110,6 +113,9 @@ enum ExportFormat {
     Mermaid,
     /// A Graphviz digraph.
     Dot,
+    /// A report to commit next to the code: diagram, derived policy per flow, findings. The
+    /// diagram is also written as an SVG beside it (same name, .svg).
+    Markdown,
 }
 
 /// Options shared by the commands that report findings.
@@ -162,7 +168,8 @@ pub fn run() -> ExitCode {
             output,
             theme,
             scale,
-        }) => export(&file, format, &output, theme, scale),
+            profile,
+        }) => export(&file, format, &output, theme, scale, &profile),
     }
 }
 
@@ -301,8 +308,9 @@ fn export(
     output: &Path,
     theme: ExportTheme,
     scale: f32,
+    profile: &str,
 ) -> ExitCode {
-    let (map, _) = match load_consistent(file) {
+    let (map, source) = match load_consistent(file) {
         Ok(loaded) => loaded,
         Err(code) => return code,
     };
@@ -318,6 +326,33 @@ fn export(
         },
         ExportFormat::Mermaid => crate::export::mermaid(&map).into_bytes(),
         ExportFormat::Dot => crate::export::dot(&map).into_bytes(),
+        ExportFormat::Markdown => {
+            let Some(profile) = Profile::named(profile) else {
+                return fail(format!("unknown profile `{profile}`"));
+            };
+            let svg_path = output.with_extension("svg");
+            let svg = crate::export::svg(&map, theme);
+            if let Err(e) =
+                model::write_atomically(&svg_path, svg.as_bytes(), model::Backup::None, &mut |_| {
+                    Ok(())
+                })
+            {
+                return fail(e);
+            }
+            let plan = compile::compile(&map);
+            let findings = compile::lint(&map, &plan, profile);
+            let mut report = Report::new(
+                &map.title,
+                &file.display().to_string(),
+                profile.name,
+                findings,
+            );
+            report.locations = model::node_locations(&source);
+            let svg_name = svg_path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned());
+            crate::export::markdown_report(&map, &plan, &report, svg_name.as_deref()).into_bytes()
+        }
     };
     match model::write_atomically(output, &bytes, model::Backup::None, &mut |_| Ok(())) {
         Ok(()) => ExitCode::SUCCESS,

@@ -7,6 +7,7 @@
 //! tokens that never expire. This module never mutates the map.
 
 mod derive;
+mod describe;
 mod graph;
 mod profile;
 pub mod rules;
@@ -17,6 +18,7 @@ use std::fmt;
 use crate::engine::Policy;
 use crate::model::{Map, NodeId};
 
+pub use describe::{PolicyRow, describe, human};
 pub use graph::{FlowGraph, Step};
 pub use profile::Profile;
 pub use rules::lint;

@@ -16,7 +16,7 @@ use serde::Serialize;
 use crate::model::{EdgeId, NodeId};
 
 pub use catalogue::{CATALOGUE, Entry, How, entry};
-pub use render::{Format, render};
+pub use render::{Format, markdown_escape, markdown_findings, render};
 
 /// How bad a gap is. Ordered: `Low < Medium < High < Critical`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]

@@ -139,7 +139,7 @@ pub(crate) fn json_report(report: &Report) -> Value {
     })
 }
 
-fn markdown_escape(s: &str) -> String {
+pub fn markdown_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         if matches!(c, '|' | '*' | '_' | '`' | '<' | '>' | '[' | ']' | '\\') {
@@ -153,6 +153,14 @@ fn markdown_escape(s: &str) -> String {
 fn markdown(report: &Report) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "# Session gaps: {}\n", markdown_escape(&report.map));
+    out.push_str(&markdown_findings(report, "##"));
+    out
+}
+
+/// The findings as Markdown: a summary line, a table, and one section per finding whose
+/// heading starts with `heading` (`##`), so documents can embed it at any level.
+pub fn markdown_findings(report: &Report, heading: &str) -> String {
+    let mut out = String::new();
     let _ = writeln!(
         out,
         "Map `{}`, profile `{}` — {}.\n",
@@ -176,7 +184,12 @@ fn markdown(report: &Report) -> String {
         );
     }
     for f in &report.findings {
-        let _ = writeln!(out, "\n## {} — {}\n", f.id, markdown_escape(&f.title));
+        let _ = writeln!(
+            out,
+            "\n{heading} {} — {}\n",
+            f.id,
+            markdown_escape(&f.title)
+        );
         let _ = writeln!(
             out,
             "**Severity:** {} · **proven:** {} · **nodes:** {}\n",
