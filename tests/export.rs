@@ -481,7 +481,7 @@ fn drawn_pixels(png: &[u8], background: egui::Color32) -> (u32, u32, usize) {
 fn every_template_exports_svg_that_parses_and_renders_in_both_themes() {
     for (name, map) in maps() {
         for theme in [Theme::Light, Theme::Dark] {
-            let svg = export::svg(&map, theme);
+            let svg = export::svg(&map, theme, &[]);
             resvg::usvg::Tree::from_str(&svg, &resvg::usvg::Options::default())
                 .unwrap_or_else(|e| panic!("{name} {theme:?}: {e}"));
             for node in &map.nodes {
@@ -492,7 +492,7 @@ fn every_template_exports_svg_that_parses_and_renders_in_both_themes() {
                     node.label
                 );
             }
-            let png = export::png(&map, theme, 0.5).expect("renders");
+            let png = export::png(&map, theme, 0.5, &[]).expect("renders");
             let (_, _, drawn) = drawn_pixels(&png, theme.colors().background);
             assert!(
                 drawn > 10_000,
@@ -511,7 +511,7 @@ fn a_png_has_the_size_the_scale_asks_for() {
         .map;
     let bounds = geometry::diagram(&map, Theme::Light).bounds;
     for scale in [0.5_f32, 1.0, 2.0] {
-        let png = export::png(&map, Theme::Light, scale).expect("renders");
+        let png = export::png(&map, Theme::Light, scale, &[]).expect("renders");
         let (w, h, _) = drawn_pixels(&png, Theme::Light.colors().background);
         assert_eq!(
             w,
@@ -528,7 +528,7 @@ fn a_png_has_the_size_the_scale_asks_for() {
 
 #[test]
 fn labels_with_quotes_brackets_ampersands_and_non_latin_text_survive_svg() {
-    let svg = export::svg(&hostile_map(), Theme::Light);
+    let svg = export::svg(&hostile_map(), Theme::Light, &[]);
     let tree = resvg::usvg::Tree::from_str(&svg, &resvg::usvg::Options::default()).expect("parses");
     assert!(tree.size().width() > 0.0);
     assert!(
@@ -545,7 +545,7 @@ fn png_export_refuses_a_scale_that_would_make_a_giant_image() {
         .load()
         .expect("loads")
         .map;
-    let err = export::png(&map, Theme::Light, 100.0).expect_err("too large");
+    let err = export::png(&map, Theme::Light, 100.0, &[]).expect_err("too large");
     assert!(err.to_string().contains("--scale"), "{err}");
 }
 
@@ -640,8 +640,35 @@ fn the_banking_exports_match_their_golden_files() {
         .load()
         .expect("loads")
         .map;
-    golden("banking.svg", &export::svg(&map, Theme::Light));
+    golden("banking.svg", &export::svg(&map, Theme::Light, &[]));
     golden("banking.mmd", &export::mermaid(&map));
     golden("banking.dot", &export::dot(&map));
     golden("banking.md", &markdown_of("banking"));
+}
+
+#[test]
+fn badges_mark_every_node_with_findings_coloured_by_the_worst() {
+    let map = templates::find("legacy-shop")
+        .expect("bundled")
+        .load()
+        .expect("loads")
+        .map;
+    let plan = sessionmap::compile::compile(&map);
+    let findings =
+        sessionmap::compile::lint(&map, &plan, sessionmap::compile::Profile::default_profile());
+    let marked: HashSet<&str> = findings
+        .iter()
+        .flat_map(|f| f.nodes.iter().map(|n| n.as_str()))
+        .collect();
+    let svg = export::svg(&map, Theme::Light, &findings);
+    assert_eq!(svg.matches("class=\"finding-badge\"").count(), marked.len());
+    let high = geometry::severity_color(sessionmap::report::Severity::High);
+    assert!(svg.contains(&format!(
+        "#{:02x}{:02x}{:02x}",
+        high.r(),
+        high.g(),
+        high.b()
+    )));
+    resvg::usvg::Tree::from_str(&svg, &resvg::usvg::Options::default()).expect("parses");
+    assert!(!export::svg(&map, Theme::Light, &[]).contains("finding-badge"));
 }

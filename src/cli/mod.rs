@@ -79,9 +79,13 @@ enum Command {
         /// PNG pixels per canvas unit (2 suits slides and high-density screens).
         #[arg(long, default_value_t = 2.0, value_parser = parse_scale)]
         scale: f32,
-        /// Whose thresholds the Markdown report's findings use.
+        /// Whose thresholds the findings (report, badges) use.
         #[arg(long, default_value = Profile::DEFAULT, value_parser = profile_names())]
         profile: String,
+        /// Mark nodes with findings on SVG and PNG (a badge with the count, coloured by the
+        /// worst severity).
+        #[arg(long)]
+        badges: bool,
     },
 }
 
@@ -169,7 +173,18 @@ pub fn run() -> ExitCode {
             theme,
             scale,
             profile,
-        }) => export(&file, format, &output, theme, scale, &profile),
+            badges,
+        }) => export(
+            &file,
+            format,
+            &output,
+            ExportOptions {
+                theme,
+                scale,
+                profile: &profile,
+                badges,
+            },
+        ),
     }
 }
 
@@ -302,36 +317,45 @@ fn lint(file: &Path, args: &ReportArgs) -> ExitCode {
     }
 }
 
+/// How `export` draws, beyond the format.
+struct ExportOptions<'a> {
+    theme: ExportTheme,
+    scale: f32,
+    profile: &'a str,
+    badges: bool,
+}
+
 fn export(
     file: &Path,
     format: ExportFormat,
     output: &Path,
-    theme: ExportTheme,
-    scale: f32,
-    profile: &str,
+    options: ExportOptions<'_>,
 ) -> ExitCode {
     let (map, source) = match load_consistent(file) {
         Ok(loaded) => loaded,
         Err(code) => return code,
     };
-    let theme = match theme {
+    let theme = match options.theme {
         ExportTheme::Light => crate::export::geometry::Theme::Light,
         ExportTheme::Dark => crate::export::geometry::Theme::Dark,
     };
+    let Some(profile) = Profile::named(options.profile) else {
+        return fail(format!("unknown profile `{}`", options.profile));
+    };
+    let plan = compile::compile(&map);
+    let findings = compile::lint(&map, &plan, profile);
+    let badges: &[crate::report::Finding] = if options.badges { &findings } else { &[] };
     let bytes = match format {
-        ExportFormat::Svg => crate::export::svg(&map, theme).into_bytes(),
-        ExportFormat::Png => match crate::export::png(&map, theme, scale) {
+        ExportFormat::Svg => crate::export::svg(&map, theme, badges).into_bytes(),
+        ExportFormat::Png => match crate::export::png(&map, theme, options.scale, badges) {
             Ok(png) => png,
             Err(e) => return fail(format!("{}: {e}", file.display())),
         },
         ExportFormat::Mermaid => crate::export::mermaid(&map).into_bytes(),
         ExportFormat::Dot => crate::export::dot(&map).into_bytes(),
         ExportFormat::Markdown => {
-            let Some(profile) = Profile::named(profile) else {
-                return fail(format!("unknown profile `{profile}`"));
-            };
             let svg_path = output.with_extension("svg");
-            let svg = crate::export::svg(&map, theme);
+            let svg = crate::export::svg(&map, theme, &findings);
             if let Err(e) =
                 model::write_atomically(&svg_path, svg.as_bytes(), model::Backup::None, &mut |_| {
                     Ok(())
@@ -339,8 +363,6 @@ fn export(
             {
                 return fail(e);
             }
-            let plan = compile::compile(&map);
-            let findings = compile::lint(&map, &plan, profile);
             let mut report = Report::new(
                 &map.title,
                 &file.display().to_string(),

@@ -6,6 +6,7 @@
 use egui::{Color32, Pos2, Rect, Vec2, pos2, vec2};
 
 use crate::model::{Group, Map, NoteColor, Trigger};
+use crate::report::{Finding, Severity};
 
 /// Light or dark colours.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
@@ -329,6 +330,49 @@ fn route(from: Rect, to: Rect) -> [Pos2; 4] {
     };
     let reach = ((end - start).length() * 0.4).clamp(20.0, 160.0);
     [start, start + dir * reach, end - dir * reach, end]
+}
+
+/// A finding badge on a node: how many findings point at it, coloured by the worst.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Badge {
+    pub node: String,
+    pub center: Pos2,
+    pub radius: f32,
+    pub count: usize,
+    pub worst: Severity,
+    pub fill: Color32,
+}
+
+pub fn severity_color(s: Severity) -> Color32 {
+    match s {
+        Severity::Critical => Color32::from_rgb(0x9b, 0x1c, 0x31),
+        Severity::High => Color32::from_rgb(0xd0, 0x3b, 0x2c),
+        Severity::Medium => Color32::from_rgb(0xe0, 0x8a, 0x00),
+        Severity::Low => Color32::from_rgb(0x5b, 0x6b, 0x7b),
+    }
+}
+
+/// One badge per node that findings point at, on the node's top-right corner, in node order.
+pub fn badges(diagram: &Diagram, findings: &[Finding]) -> Vec<Badge> {
+    diagram
+        .nodes
+        .iter()
+        .filter_map(|n| {
+            let on_node: Vec<&Finding> = findings
+                .iter()
+                .filter(|f| f.nodes.iter().any(|id| id.as_str() == n.id))
+                .collect();
+            let worst = on_node.iter().map(|f| f.severity).max()?;
+            Some(Badge {
+                node: n.id.clone(),
+                center: n.rect.right_top() + vec2(-4.0, 4.0),
+                radius: 10.0,
+                count: on_node.len(),
+                worst,
+                fill: severity_color(worst),
+            })
+        })
+        .collect()
 }
 
 /// A point on a cubic Bézier at `t` in 0..=1.

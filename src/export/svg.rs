@@ -6,8 +6,9 @@ use std::fmt::Write as _;
 
 use egui::{Color32, Pos2, Rect};
 
-use super::geometry::{self, Diagram, Shape, Theme};
+use super::geometry::{self, Badge, Diagram, Shape, Theme};
 use crate::model::Map;
+use crate::report::Finding;
 
 /// The font stack the SVG names; the PNG renderer registers exactly these faces.
 const FONT: &str = "'Ubuntu Light', Ubuntu, 'Noto Emoji', emoji, sans-serif";
@@ -101,13 +102,15 @@ fn text_block(
     out.push_str("</text>\n");
 }
 
-/// The map as an SVG document in the given theme.
-pub fn svg(map: &Map, theme: Theme) -> String {
+/// The map as an SVG document in the given theme, with a badge on every node that one of
+/// `findings` points at (pass none for a plain diagram).
+pub fn svg(map: &Map, theme: Theme, findings: &[Finding]) -> String {
     let d = geometry::diagram(map, theme);
-    svg_of(&d, &map.title)
+    let badges = geometry::badges(&d, findings);
+    svg_of(&d, &map.title, &badges)
 }
 
-fn svg_of(d: &Diagram, title: &str) -> String {
+fn svg_of(d: &Diagram, title: &str, badges: &[Badge]) -> String {
     let b: Rect = d.bounds;
     let c = d.colors;
     let mut out = String::new();
@@ -294,6 +297,22 @@ fn svg_of(d: &Diagram, title: &str) -> String {
             "start",
         );
     }
+    for badge in badges {
+        let _ = writeln!(
+            out,
+            r##"<g class="finding-badge"><title>{} finding(s), worst {}</title><circle cx="{:.1}" cy="{:.1}" r="{:.1}" fill="{}" stroke="{}" stroke-width="1.5"/><text x="{:.1}" y="{:.1}" font-size="11" fill="#ffffff" text-anchor="middle">{}</text></g>"##,
+            badge.count,
+            badge.worst,
+            badge.center.x,
+            badge.center.y,
+            badge.radius,
+            color(badge.fill),
+            color(c.background),
+            badge.center.x,
+            badge.center.y + 4.0,
+            badge.count
+        );
+    }
     out.push_str("</svg>\n");
     out
 }
@@ -312,9 +331,9 @@ pub enum PngError {
 /// The largest side a PNG may have (a 16k image is already ~1 GiB of pixels).
 pub const MAX_PNG_SIDE: u32 = 16_384;
 
-/// The map as a PNG at `scale` (1.0 = one pixel per scene unit).
-pub fn png(map: &Map, theme: Theme, scale: f32) -> Result<Vec<u8>, PngError> {
-    let svg = svg(map, theme);
+/// The map as a PNG at `scale` (1.0 = one pixel per scene unit), with badges as in [`svg`].
+pub fn png(map: &Map, theme: Theme, scale: f32, findings: &[Finding]) -> Result<Vec<u8>, PngError> {
+    let svg = svg(map, theme, findings);
     let mut options = resvg::usvg::Options::default();
     let db = options.fontdb_mut();
     db.load_font_data(epaint_default_fonts::UBUNTU_LIGHT.to_vec());
