@@ -357,32 +357,17 @@ pub fn describe(flow: &Flow) -> Vec<PolicyRow> {
         Setting::Cookie,
         match k.storage {
             e::CredentialStorage::Cookie => {
-                let mut line = format!(
-                    "Set-Cookie: {}{}=<id>; Path={}",
-                    k.prefix.as_str(),
-                    k.name,
-                    k.path
-                );
-                if let Some(domain) = &k.domain {
-                    line.push_str(&format!("; Domain={domain}"));
-                }
-                if let Some(age) = k.max_age {
-                    line.push_str(&format!("; Max-Age={}", age.as_secs()));
-                }
-                if k.secure {
-                    line.push_str("; Secure");
-                }
-                if k.http_only {
-                    line.push_str("; HttpOnly");
-                }
-                if let Some(same_site) = k.same_site {
-                    line.push_str(match same_site {
-                        e::SameSite::Strict => "; SameSite=Strict",
-                        e::SameSite::Lax => "; SameSite=Lax",
-                        e::SameSite::None => "; SameSite=None",
-                    });
-                }
-                line
+                let cookie = e::SetCookie {
+                    name: format!("{}{}", k.prefix.as_str(), k.name),
+                    value: "<id>".to_owned(),
+                    max_age: k.max_age,
+                    domain: k.domain.clone(),
+                    path: Some(k.path.clone()),
+                    secure: k.secure,
+                    http_only: k.http_only,
+                    same_site: k.same_site,
+                };
+                format!("Set-Cookie: {}", cookie.to_header())
             }
             e::CredentialStorage::LocalStorage => "in web storage (readable by scripts)".to_owned(),
             e::CredentialStorage::Memory => "in memory only".to_owned(),

@@ -4,9 +4,36 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
-use crate::model::{Group, Map, Trigger};
+use crate::model::{Group, Lane, Map, Node, Trigger};
 
 use super::geometry::group_icon;
+
+/// A lane's index, the lane, and its nodes in map order.
+type LaneNodes<'m> = (usize, &'m Lane, Vec<&'m Node>);
+
+/// The map's nodes grouped by lane (in lane order, with the lane's index), then the nodes in
+/// no known lane: what both writers lay out as subgraphs/clusters and top-level nodes.
+fn by_lane(map: &Map) -> (Vec<LaneNodes<'_>>, Vec<&Node>) {
+    let lanes = map
+        .lanes
+        .iter()
+        .enumerate()
+        .map(|(i, lane)| {
+            let nodes = map
+                .nodes
+                .iter()
+                .filter(|n| n.lane.as_ref() == Some(&lane.id))
+                .collect();
+            (i, lane, nodes)
+        })
+        .collect();
+    let loose = map
+        .nodes
+        .iter()
+        .filter(|n| n.lane.as_ref().is_none_or(|l| map.lane(l).is_none()))
+        .collect();
+    (lanes, loose)
+}
 
 /// Mermaid ids: `n_` + the map id with anything but ASCII letters, digits and `_` replaced,
 /// made unique. The prefix keeps ids like `end` (a Mermaid keyword) harmless.
@@ -57,7 +84,7 @@ pub fn mermaid(map: &Map) -> String {
     let title = map.title.replace(['\n', '\r'], " ").replace('\'', "''");
     let _ = writeln!(out, "---\ntitle: '{title}'\n---");
     out.push_str("flowchart LR\n");
-    let node_line = |out: &mut String, indent: &str, node: &crate::model::Node| {
+    let node_line = |out: &mut String, indent: &str, node: &Node| {
         let group = node.kind.group();
         let label = format!(
             "{} {}<br/><small>{}</small>",
@@ -77,27 +104,19 @@ pub fn mermaid(map: &Map) -> String {
             ids[node.id.as_str()]
         );
     };
-    for (i, lane) in map.lanes.iter().enumerate() {
+    let (lanes, loose) = by_lane(map);
+    for (i, lane, nodes) in lanes {
         let _ = writeln!(
             out,
             "    subgraph lane_{i}[\"{}\"]",
             mermaid_escape(&lane.title)
         );
-        for node in map
-            .nodes
-            .iter()
-            .filter(|n| n.lane.as_ref() == Some(&lane.id))
-        {
+        for node in nodes {
             node_line(&mut out, "        ", node);
         }
         out.push_str("    end\n");
     }
-    let known: Vec<&str> = map.lanes.iter().map(|l| l.id.as_str()).collect();
-    for node in map
-        .nodes
-        .iter()
-        .filter(|n| n.lane.as_ref().is_none_or(|l| !known.contains(&l.as_str())))
-    {
+    for node in loose {
         node_line(&mut out, "    ", node);
     }
     for edge in &map.edges {
@@ -172,7 +191,7 @@ pub fn dot(map: &Map) -> String {
         "    rankdir=LR;\n    node [fontname=\"Helvetica\", fontsize=11, style=filled];\n",
     );
     out.push_str("    edge [fontname=\"Helvetica\", fontsize=9];\n");
-    let node_line = |out: &mut String, indent: &str, node: &crate::model::Node| {
+    let node_line = |out: &mut String, indent: &str, node: &Node| {
         let (shape, fill, stroke) = match node.kind.group() {
             Group::Entry => ("box\", style=\"rounded,filled", "#d8f3dc", "#2d9c4a"),
             Group::Lifecycle => ("box", "#dbe9fb", "#2f6fce"),
@@ -187,25 +206,17 @@ pub fn dot(map: &Map) -> String {
             dot_quote(&label)
         );
     };
-    for (i, lane) in map.lanes.iter().enumerate() {
+    let (lanes, loose) = by_lane(map);
+    for (i, lane, nodes) in lanes {
         let _ = writeln!(out, "    subgraph cluster_{i} {{");
         let _ = writeln!(out, "        label={};", dot_quote(&lane.title));
         out.push_str("        style=filled; color=\"#e8ecf1\";\n");
-        for node in map
-            .nodes
-            .iter()
-            .filter(|n| n.lane.as_ref() == Some(&lane.id))
-        {
+        for node in nodes {
             node_line(&mut out, "        ", node);
         }
         out.push_str("    }\n");
     }
-    let known: Vec<&str> = map.lanes.iter().map(|l| l.id.as_str()).collect();
-    for node in map
-        .nodes
-        .iter()
-        .filter(|n| n.lane.as_ref().is_none_or(|l| !known.contains(&l.as_str())))
-    {
+    for node in loose {
         node_line(&mut out, "    ", node);
     }
     for edge in &map.edges {
