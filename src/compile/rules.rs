@@ -602,31 +602,22 @@ fn is_walked(node: &Node) -> bool {
     matches!(node.kind.group(), Group::Entry | Group::Lifecycle)
 }
 
-/// Every node from which one of `targets` is reachable by transitions (the targets included):
-/// one backward walk per target, none crossing what an earlier walk already covered.
+/// Every node from which one of `targets` is reachable by transitions (the targets included).
 fn reaching(graph: &FlowGraph, targets: impl IntoIterator<Item = NodeId>) -> HashSet<NodeId> {
-    let mut covered: HashSet<NodeId> = HashSet::new();
-    for target in targets {
-        if covered.contains(&target) {
-            continue;
-        }
-        let found = graph.reachable(&target, Direction::Incoming, |id| covered.contains(id));
-        covered.extend(found);
-    }
-    covered
+    let targets: Vec<NodeId> = targets.into_iter().collect();
+    graph
+        .reachable_from(&targets, Direction::Incoming, |_| false)
+        .into_iter()
+        .collect()
 }
 
 /// Every node reachable by transitions from one of `roots` (the roots included).
 fn reached_from(graph: &FlowGraph, roots: impl IntoIterator<Item = NodeId>) -> HashSet<NodeId> {
-    let mut covered: HashSet<NodeId> = HashSet::new();
-    for root in roots {
-        if covered.contains(&root) {
-            continue;
-        }
-        let found = graph.reachable(&root, Direction::Outgoing, |id| covered.contains(id));
-        covered.extend(found);
-    }
-    covered
+    let roots: Vec<NodeId> = roots.into_iter().collect();
+    graph
+        .reachable_from(&roots, Direction::Outgoing, |_| false)
+        .into_iter()
+        .collect()
 }
 
 /// At most this many nodes are named in one explanation; the rest are counted.
