@@ -11,5 +11,6 @@ pub mod engine;
 pub mod export;
 pub mod model;
 pub mod report;
+pub mod sim;
 pub mod templates;
 pub mod ui;

@@ -1,0 +1,75 @@
+//! From observations to findings: each gap is reported once per flow, with the shortest trace
+//! any shard saw, and with the nodes and edges that trace walked.
+
+use std::collections::BTreeMap;
+
+use super::shard::World;
+use crate::model::NodeId;
+use crate::report::{Finding, Step};
+
+/// Something the engine really did that proves a gap, as one actor saw it.
+#[derive(Clone, Debug)]
+pub(super) struct Observation {
+    /// The catalogue id.
+    pub id: &'static str,
+    /// The flow (index in the plan) it happened in.
+    pub flow: usize,
+    /// The nodes whose drawing is responsible (settings' sources); the trace's nodes are added.
+    pub nodes: Vec<NodeId>,
+    /// The read-aloud paragraph.
+    pub explanation: String,
+    pub trace: Vec<Step>,
+}
+
+/// The observations kept so far: per flow and gap, the one with the shortest trace.
+#[derive(Default)]
+pub(super) struct Collected(BTreeMap<(usize, &'static str), Observation>);
+
+impl Collected {
+    pub(super) fn add(&mut self, o: Observation) {
+        match self.0.get(&(o.flow, o.id)) {
+            // Ties keep the earlier one, so shard order decides, not thread timing.
+            Some(kept) if kept.trace.len() <= o.trace.len() => {}
+            _ => {
+                self.0.insert((o.flow, o.id), o);
+            }
+        }
+    }
+
+    pub(super) fn into_findings(self, world: &World<'_>) -> Vec<Finding> {
+        self.0
+            .into_values()
+            .filter_map(|o| finding(world, o))
+            .collect()
+    }
+}
+
+/// The finding for an observation: its nodes (responsible settings first, then the trace's),
+/// the drawn edges between consecutive trace nodes, and the trace as evidence.
+pub(super) fn finding(world: &World<'_>, o: Observation) -> Option<Finding> {
+    let mut nodes: Vec<NodeId> = Vec::new();
+    for n in o.nodes {
+        if !nodes.contains(&n) {
+            nodes.push(n);
+        }
+    }
+    let walked: Vec<&NodeId> = o.trace.iter().filter_map(|s| s.node.as_ref()).collect();
+    for n in &walked {
+        if !nodes.contains(n) {
+            nodes.push((*n).clone());
+        }
+    }
+    let mut edges = Vec::new();
+    for pair in walked.windows(2) {
+        if let Some(e) = world.edge(pair[0], pair[1])
+            && !edges.contains(e)
+        {
+            edges.push(e.clone());
+        }
+    }
+    Some(
+        Finding::new(o.id, nodes, o.explanation)?
+            .with_edges(edges)
+            .with_evidence(o.trace),
+    )
+}

@@ -1,0 +1,313 @@
+//! The world a run plays in: what each drawn flow offers (read once from the plan), the shards
+//! (a slice of the population with its own engines, clock and RNG) and the deterministic merge.
+
+use std::collections::BTreeMap;
+
+use rand::{RngExt as _, SeedableRng as _};
+use rand_chacha::{ChaCha8Rng, ChaCha20Rng};
+
+use super::findings::{Collected, Observation};
+use super::metrics::{AttackStat, Metrics, Window};
+use super::{Builder, Control, SHARD_USERS, attacks, users};
+use crate::compile::{Plan, Setting, Sources};
+use crate::engine::{ManualClock, NoAudit, Policy, SessionEngine, Timestamp};
+use crate::model::{EdgeId, Map, NodeId, NodeKind};
+
+/// The engine a shard runs: virtual clock, no audit (the simulator records its own trace).
+pub(super) type Engine = SessionEngine<ManualClock, NoAudit>;
+
+pub(super) const MINUTE: u64 = 60_000;
+pub(super) const HOUR: u64 = 60 * MINUTE;
+pub(super) const DAY: u64 = 24 * HOUR;
+
+/// What one drawn flow is and offers, with the nodes that evidence points at.
+pub(super) struct FlowInfo {
+    pub policy: Policy,
+    pub sources: Sources,
+    pub create: NodeId,
+    /// A password login (or other first-factor entry) of the flow.
+    pub login: Option<NodeId>,
+    /// A login with MFA whose pending state opens a session, if drawn.
+    pub mfa_login: Option<NodeId>,
+    pub sign_up: Option<NodeId>,
+    pub federated: Option<NodeId>,
+    pub remember_me: Option<NodeId>,
+    /// A page an authenticated user requests (falls back to the create stage).
+    pub request: NodeId,
+    pub ping: Option<(NodeId, u64)>,
+    pub sensitive: Option<NodeId>,
+    pub refresh: Option<NodeId>,
+    pub logout: Option<NodeId>,
+    pub logout_everywhere: Option<NodeId>,
+    pub password_change: Option<NodeId>,
+    /// Operator actions: drawn in this flow or anywhere on the map (an administrator's lane
+    /// acts on every user's sessions).
+    pub account_disable: Option<NodeId>,
+    pub admin_revoke: Option<NodeId>,
+    pub privilege_change: Option<NodeId>,
+    /// Whether the policy could be run at all (the engine refuses inconsistent policies).
+    pub runnable: bool,
+}
+
+impl FlowInfo {
+    fn new(map: &Map, flow: &crate::compile::Flow, operators: &Operators) -> Self {
+        let member = |pick: fn(&NodeKind) -> bool| {
+            flow.members
+                .iter()
+                .find(|id| map.node(id).is_some_and(|n| pick(&n.kind)))
+                .cloned()
+        };
+        let o = &flow.offers;
+        let first = |v: &[NodeId]| v.first().cloned();
+        FlowInfo {
+            policy: flow.policy.clone(),
+            sources: flow.sources.clone(),
+            create: flow.create.clone(),
+            login: member(|k| {
+                matches!(
+                    k,
+                    NodeKind::Login { .. }
+                        | NodeKind::MagicLink { .. }
+                        | NodeKind::ApiTokenEndpoint { .. }
+                        | NodeKind::PasswordReset { .. }
+                )
+            })
+            .or_else(|| first(&o.federated)),
+            mfa_login: member(
+                |k| matches!(k, NodeKind::Login { mfa, .. } if *mfa != crate::model::Mfa::Off),
+            ),
+            sign_up: first(&o.sign_up),
+            federated: first(&o.federated),
+            remember_me: first(&o.remember_me),
+            request: first(&o.requests).unwrap_or_else(|| flow.create.clone()),
+            ping: o
+                .background_pings
+                .first()
+                .map(|(id, every)| (id.clone(), ms(*every).max(1_000))),
+            sensitive: first(&o.sensitive_actions),
+            refresh: first(&o.refresh),
+            logout: first(&o.logout),
+            logout_everywhere: first(&o.logout_everywhere),
+            password_change: first(&o.password_change),
+            account_disable: first(&o.account_disable).or_else(|| operators.disable.clone()),
+            admin_revoke: first(&o.admin_revoke).or_else(|| operators.revoke.clone()),
+            privilege_change: first(&o.privilege_change).or_else(|| operators.privilege.clone()),
+            runnable: flow.policy.check().is_ok(),
+        }
+    }
+
+    /// The nodes a setting came from (for a finding's node list).
+    pub fn from(&self, setting: Setting) -> Vec<NodeId> {
+        self.sources.of(setting).to_vec()
+    }
+}
+
+/// Operator actions drawn anywhere on the map.
+#[derive(Default)]
+struct Operators {
+    disable: Option<NodeId>,
+    revoke: Option<NodeId>,
+    privilege: Option<NodeId>,
+}
+
+pub(super) fn ms(d: std::time::Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// Everything the shards share, read-only.
+pub(super) struct World<'a> {
+    #[allow(dead_code)]
+    pub map: &'a Map,
+    pub flows: Vec<FlowInfo>,
+    pub walk: users::Walk,
+    pub config: Builder,
+    labels: BTreeMap<NodeId, String>,
+    edges: BTreeMap<(NodeId, NodeId), EdgeId>,
+}
+
+/// What one shard saw.
+#[derive(Default)]
+pub(super) struct ShardResult {
+    pub observations: Vec<Observation>,
+    pub attacks: BTreeMap<&'static str, AttackStat>,
+    pub exposure: Vec<u64>,
+    pub exposure_open: u64,
+    pub latency: Vec<u64>,
+    pub latency_open: u64,
+    pub population: users::Tally,
+    /// Live sessions and table bytes at each hour of the horizon.
+    pub hourly_sessions: Vec<u64>,
+    pub hourly_bytes: Vec<u64>,
+    pub events: u64,
+}
+
+impl<'a> World<'a> {
+    pub(super) fn new(map: &'a Map, plan: &'a Plan, config: &Builder) -> Self {
+        let operators = Operators {
+            disable: find(map, |k| matches!(k, NodeKind::AccountDisable { .. })),
+            revoke: find(map, |k| matches!(k, NodeKind::AdminRevoke { .. })),
+            privilege: find(map, |k| matches!(k, NodeKind::PrivilegeChange { .. })),
+        };
+        let flows: Vec<FlowInfo> = plan
+            .flows
+            .iter()
+            .map(|f| FlowInfo::new(map, f, &operators))
+            .collect();
+        let walk = users::Walk::new(map, plan, &flows);
+        World {
+            map,
+            flows,
+            walk,
+            config: config.clone(),
+            labels: map
+                .nodes
+                .iter()
+                .map(|n| (n.id.clone(), n.label.clone()))
+                .collect(),
+            edges: map
+                .edges
+                .iter()
+                .map(|e| ((e.from.clone(), e.to.clone()), e.id.clone()))
+                .collect(),
+        }
+    }
+
+    pub(super) fn shard_count(&self) -> u64 {
+        self.config.users.div_ceil(SHARD_USERS)
+    }
+
+    /// The label of a node, for readable traces.
+    pub(super) fn label<'s>(&'s self, node: &'s NodeId) -> &'s str {
+        self.labels.get(node).map_or(node.as_str(), String::as_str)
+    }
+
+    /// The drawn edge from one node to another, if any.
+    pub(super) fn edge(&self, from: &NodeId, to: &NodeId) -> Option<&EdgeId> {
+        self.edges.get(&(from.clone(), to.clone()))
+    }
+
+    /// A fresh engine for a flow, on `clock`, seeded from the shard's RNG.
+    pub(super) fn engine(
+        &self,
+        flow: usize,
+        clock: &ManualClock,
+        rng: &mut ChaCha8Rng,
+    ) -> Option<Engine> {
+        let seed: [u8; 32] = rng.random();
+        SessionEngine::new(
+            self.flows[flow].policy.clone(),
+            clock.clone(),
+            NoAudit,
+            ChaCha20Rng::from_seed(seed),
+        )
+        .ok()
+    }
+
+    /// Plays shard `index`: its slice of the population over the horizon, then its attackers.
+    /// `None` when cancelled.
+    pub(super) fn run_shard(&self, index: u64, control: &Control) -> Option<ShardResult> {
+        let first = index * SHARD_USERS;
+        let count = SHARD_USERS.min(self.config.users - first);
+        let mut rng =
+            ChaCha8Rng::seed_from_u64(self.config.seed ^ index.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let clock = ManualClock::starting_at(Timestamp::EPOCH);
+        let mut engines: Vec<Option<Engine>> = (0..self.flows.len())
+            .map(|f| self.engine(f, &clock, &mut rng))
+            .collect();
+        let mut result = ShardResult::default();
+        users::play(
+            self,
+            first,
+            count,
+            &clock,
+            &mut engines,
+            &mut rng,
+            &mut result,
+            control,
+        )?;
+        attacks::play(
+            self,
+            index,
+            count,
+            &clock,
+            &mut engines,
+            &mut rng,
+            &mut result,
+            control,
+        )?;
+        Some(result)
+    }
+
+    /// Merges shard results in shard order: the same inputs always give the same output.
+    pub(super) fn merge(
+        &self,
+        results: impl Iterator<Item = ShardResult>,
+    ) -> (Vec<crate::report::Finding>, Metrics) {
+        let mut collected = Collected::default();
+        let mut attacks: BTreeMap<String, AttackStat> = BTreeMap::new();
+        let (mut exposure, mut exposure_open) = (Vec::new(), 0);
+        let (mut latency, mut latency_open) = (Vec::new(), 0);
+        let mut tally = users::Tally::default();
+        let mut sessions: Vec<u64> = Vec::new();
+        let mut bytes: Vec<u64> = Vec::new();
+        let mut events = 0;
+        for r in results {
+            for o in r.observations {
+                collected.add(o);
+            }
+            for (name, stat) in r.attacks {
+                let s = attacks.entry(name.to_owned()).or_default();
+                s.attempts += stat.attempts;
+                s.succeeded += stat.succeeded;
+            }
+            exposure.extend(r.exposure);
+            exposure_open += r.exposure_open;
+            latency.extend(r.latency);
+            latency_open += r.latency_open;
+            tally.add(&r.population);
+            add_series(&mut sessions, &r.hourly_sessions);
+            add_series(&mut bytes, &r.hourly_bytes);
+            events += r.events;
+        }
+        let mut findings = collected.into_findings(self);
+        findings.extend(users::population_findings(self, &tally));
+        let user_days = tally.active_user_days.max(1) as f64;
+        let metrics = Metrics {
+            users: self.config.users,
+            days: self.config.days,
+            seed: self.config.seed,
+            attack_success: attacks,
+            exposure_window: Window::of(exposure, exposure_open),
+            revocation_latency: Window::of(latency, latency_open),
+            unexpected_logouts_per_100_user_days: tally.unexpected as f64 * 100.0 / user_days,
+            reauth_prompts_per_100_user_days: tally.reauth_prompts as f64 * 100.0 / user_days,
+            user_days_with_unexpected_logout: tally.days_with_unexpected as f64 / user_days,
+            peak_concurrent_sessions: sessions.iter().copied().max().unwrap_or(0),
+            peak_store_bytes: bytes.iter().copied().max().unwrap_or(0),
+            events,
+            flows_not_simulated: self
+                .flows
+                .iter()
+                .filter(|f| !f.runnable)
+                .map(|f| f.create.to_string())
+                .collect(),
+        };
+        (findings, metrics)
+    }
+}
+
+fn find(map: &Map, pick: fn(&NodeKind) -> bool) -> Option<NodeId> {
+    map.nodes
+        .iter()
+        .find(|n| pick(&n.kind))
+        .map(|n| n.id.clone())
+}
+
+fn add_series(total: &mut Vec<u64>, part: &[u64]) {
+    if total.len() < part.len() {
+        total.resize(part.len(), 0);
+    }
+    for (t, p) in total.iter_mut().zip(part) {
+        *t += p;
+    }
+}

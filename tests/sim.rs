@@ -1,0 +1,692 @@
+//! The simulator through its public API: for every `sim` row of the gap catalogue, a small map
+//! that has the gap shows the finding with the trace that proves it, and the same map fixed
+//! does not; every template gives the findings its drawing deserves; runs are deterministic.
+
+use sessionmap::compile::{self, Profile};
+use sessionmap::model::{self, Map, NodeKind};
+use sessionmap::report::{CATALOGUE, Finding, How};
+use sessionmap::sim::{Builder, Control, Outcome, SimError};
+use sessionmap::templates;
+
+/// A server-side flow with every safeguard drawn: the "fixed" map of most rows.
+const SERVER: &str = r#"(
+    format_version: 1,
+    title: "Secure server-side sessions",
+    lanes: [(id: "users", title: "Users", height: 600.0)],
+    nodes: [
+        (id: "login", label: "Sign in", kind: Login(mfa: Off, before_mfa: NoSession), lane: "users", pos: (0.0, 0.0)),
+        (id: "signup", label: "Sign up", kind: SignUp(before_verification: NoSession), lane: "users", pos: (0.0, 100.0)),
+        (id: "remember", label: "Remember me", kind: RememberMe(device_bound: true, rotate_on_use: true, survives_logout: false, grants_sensitive_actions: false), lane: "users", pos: (0.0, 200.0)),
+        (id: "sso", label: "Company SSO", kind: Sso(provider: "Okta", protocol: Oidc, idp_logout: BackChannel), lane: "users", pos: (0.0, 300.0)),
+        (id: "create", label: "Start session", kind: CreateSession(mechanism: ServerSide, ids: Csprng(bits: 128), client_ids: Strict, on_login: RotateEndOld, concurrency: Limited(max: 5, per_device: false, on_limit: EvictOldestInactive), binding: (ip: true, user_agent: true, on_mismatch: RequireReauth, travel: (max_km: 800, within: Hours(2)))), lane: "users", pos: (250.0, 0.0)),
+        (id: "page", label: "Dashboard", kind: Request(state_change: false), lane: "users", pos: (500.0, 0.0)),
+        (id: "ping", label: "Notifications poll", kind: BackgroundPing(every: Minutes(1)), lane: "users", pos: (500.0, 100.0)),
+        (id: "email", label: "Change email", kind: SensitiveAction(action: "change email", reauth: RecentLogin(within: Minutes(5))), lane: "users", pos: (750.0, 0.0)),
+        (id: "password", label: "Change password", kind: PasswordChange(ends_other_sessions: true, revokes_refresh_tokens: true), lane: "users", pos: (1000.0, 0.0)),
+        (id: "logout", label: "Log out", kind: Logout(scope: ThisDevice, invalidation: Server, revokes_refresh_tokens: true), lane: "users", pos: (1000.0, 100.0)),
+        (id: "logout-all", label: "Log out everywhere", kind: Logout(scope: AllDevices, invalidation: Server, revokes_refresh_tokens: true), lane: "users", pos: (1000.0, 200.0)),
+        (id: "idle", label: "Idle 15 min", kind: IdleTimeout(after: Minutes(15), resets_on: UserAction, enforced: Server), lane: "users", pos: (250.0, 200.0)),
+        (id: "absolute", label: "Absolute 8 h", kind: AbsoluteTimeout(after: Hours(8), enforced: Server), lane: "users", pos: (250.0, 300.0)),
+        (id: "remember-life", label: "Remember 14 days", kind: RememberMeLifetime(after: Days(14)), lane: "users", pos: (0.0, 400.0)),
+        (id: "warning", label: "Warn 2 min before", kind: ExpiryWarning(before: Minutes(2), keeps_drafts: true), lane: "users", pos: (250.0, 400.0)),
+        (id: "store", label: "Sessions", kind: ServerStore(backend: Redis, fields: [(name: "user_id", kind: Identity)]), lane: "users", pos: (500.0, 300.0)),
+        (id: "cookie", label: "Session cookie", kind: ClientStorage(holds: SessionId, location: Cookie((name: "__Host-sid", secure: true, http_only: true, same_site: Lax, path: "/", domain: None, max_age: None))), lane: "users", pos: (500.0, 400.0)),
+        (id: "disable", label: "Disable account", kind: AccountDisable(ends_sessions: true), lane: "users", pos: (750.0, 300.0)),
+        (id: "revoke", label: "Kill sessions", kind: AdminRevoke(scope: OneUser), lane: "users", pos: (750.0, 400.0)),
+        (id: "demote", label: "Change role", kind: PrivilegeChange(rotation: RotateEndOld, reloads_privileges: true), lane: "users", pos: (750.0, 500.0)),
+    ],
+    edges: [
+        (id: "e1", from: "login", to: "create", trigger: UserAction),
+        (id: "e2", from: "signup", to: "create", trigger: UserAction),
+        (id: "e3", from: "remember", to: "create", trigger: System),
+        (id: "e4", from: "sso", to: "create", trigger: System),
+        (id: "e5", from: "create", to: "page", trigger: System),
+        (id: "e6", from: "page", to: "ping", trigger: After(Minutes(1))),
+        (id: "e7", from: "ping", to: "page", trigger: UserAction),
+        (id: "e8", from: "page", to: "email", trigger: UserAction),
+        (id: "e9", from: "email", to: "password", trigger: UserAction),
+        (id: "e10", from: "password", to: "logout", trigger: UserAction),
+        (id: "e11", from: "page", to: "logout", trigger: UserAction),
+        (id: "e12", from: "page", to: "logout-all", trigger: UserAction),
+        (id: "e13", from: "disable", to: "login", trigger: System),
+        (id: "e14", from: "revoke", to: "login", trigger: System),
+        (id: "e15", from: "demote", to: "login", trigger: System),
+        (id: "a1", from: "idle", to: "create", trigger: Attach),
+        (id: "a2", from: "absolute", to: "create", trigger: Attach),
+        (id: "a3", from: "remember-life", to: "remember", trigger: Attach),
+        (id: "a4", from: "warning", to: "idle", trigger: Attach),
+        (id: "a5", from: "create", to: "store", trigger: Attach),
+        (id: "a6", from: "create", to: "cookie", trigger: Attach),
+    ],
+    personas: [
+        (id: "regular", name: "Regular user", share: 100, visits_per_day: 3, think_time: Seconds(30), active_hours: (start: 8, end: 20), days_per_week: 7, devices: [Desktop, Mobile], behaviours: [WalksAway(pause: Minutes(10)), WritesLongForms]),
+    ],
+)"#;
+
+/// A hybrid flow (short access tokens, rotating refresh tokens) with every safeguard drawn.
+const HYBRID: &str = r#"(
+    format_version: 1,
+    title: "Secure hybrid tokens",
+    lanes: [(id: "users", title: "Users", height: 600.0)],
+    nodes: [
+        (id: "login", label: "Sign in", kind: Login(mfa: Off, before_mfa: NoSession), lane: "users", pos: (0.0, 0.0)),
+        (id: "create", label: "Issue tokens", kind: CreateSession(mechanism: Hybrid, ids: Csprng(bits: 128), client_ids: Strict, on_login: RotateEndOld, concurrency: Limited(max: 5, per_device: false, on_limit: EvictOldestInactive), binding: (ip: false, user_agent: true, on_mismatch: RequireReauth, travel: (max_km: 800, within: Hours(2)))), lane: "users", pos: (250.0, 0.0)),
+        (id: "api", label: "API call", kind: Request(state_change: false), lane: "users", pos: (500.0, 0.0)),
+        (id: "refresh", label: "Refresh", kind: TokenRefresh(rotation: Rotate(reuse_detection: true, grace_generations: 0), expiry: Absolute), lane: "users", pos: (500.0, 100.0)),
+        (id: "logout", label: "Log out", kind: Logout(scope: ThisDevice, invalidation: Server, revokes_refresh_tokens: true), lane: "users", pos: (750.0, 0.0)),
+        (id: "password", label: "Change password", kind: PasswordChange(ends_other_sessions: true, revokes_refresh_tokens: true), lane: "users", pos: (750.0, 100.0)),
+        (id: "logout-all", label: "Log out everywhere", kind: Logout(scope: AllDevices, invalidation: Server, revokes_refresh_tokens: true), lane: "users", pos: (750.0, 200.0)),
+        (id: "idle", label: "Idle 30 min", kind: IdleTimeout(after: Minutes(30), resets_on: UserAction, enforced: Server), lane: "users", pos: (250.0, 200.0)),
+        (id: "absolute", label: "Absolute 12 h", kind: AbsoluteTimeout(after: Hours(12), enforced: Server), lane: "users", pos: (250.0, 300.0)),
+        (id: "access-life", label: "Access 5 min", kind: TokenLifetime(token: Access, after: Minutes(5)), lane: "users", pos: (500.0, 200.0)),
+        (id: "refresh-life", label: "Refresh 14 days", kind: TokenLifetime(token: Refresh, after: Days(14)), lane: "users", pos: (500.0, 300.0)),
+        (id: "token", label: "Access token", kind: SignedToken(algorithm: Es256, verifies_expiry: true, verifies_not_before: true, accepts_alg_none: false, revocation: Denylist(propagation: None), fields: [(name: "sub", kind: Identity)]), lane: "users", pos: (750.0, 300.0)),
+        (id: "holder", label: "Token in memory", kind: ClientStorage(holds: AccessToken, location: Memory), lane: "users", pos: (750.0, 400.0)),
+        (id: "families", label: "Refresh families", kind: ServerStore(backend: Database, fields: [(name: "user_id", kind: Identity)]), lane: "users", pos: (500.0, 400.0)),
+    ],
+    edges: [
+        (id: "e1", from: "login", to: "create", trigger: UserAction),
+        (id: "e2", from: "create", to: "api", trigger: System),
+        (id: "e3", from: "api", to: "refresh", trigger: After(Minutes(5))),
+        (id: "e4", from: "refresh", to: "api", trigger: System),
+        (id: "e5", from: "api", to: "logout", trigger: UserAction),
+        (id: "e6", from: "api", to: "password", trigger: UserAction),
+        (id: "e7", from: "api", to: "logout-all", trigger: UserAction),
+        (id: "a1", from: "idle", to: "create", trigger: Attach),
+        (id: "a2", from: "absolute", to: "create", trigger: Attach),
+        (id: "a3", from: "access-life", to: "create", trigger: Attach),
+        (id: "a4", from: "refresh-life", to: "refresh", trigger: Attach),
+        (id: "a5", from: "create", to: "token", trigger: Attach),
+        (id: "a6", from: "create", to: "holder", trigger: Attach),
+        (id: "a7", from: "create", to: "families", trigger: Attach),
+    ],
+    personas: [
+        (id: "regular", name: "Regular user", share: 100, visits_per_day: 3, think_time: Seconds(30), active_hours: (start: 8, end: 20), days_per_week: 7, devices: [Desktop], behaviours: []),
+    ],
+)"#;
+
+fn load(source: &str) -> Map {
+    let loaded = model::load_str(source, std::path::Path::new("test.ron")).expect("test map loads");
+    assert!(!loaded.has_errors(), "{:?}", loaded.diagnostics);
+    loaded.map
+}
+
+fn simulate(map: &Map) -> Outcome {
+    simulate_with(
+        map,
+        Builder {
+            users: 300,
+            days: 2,
+            seed: 7,
+            ..Builder::default()
+        },
+    )
+}
+
+fn simulate_with(map: &Map, builder: Builder) -> Outcome {
+    let plan = compile::compile(map);
+    builder
+        .build(map, &plan)
+        .expect("population within limits")
+        .run(&Control::default())
+        .expect("run completes")
+}
+
+/// Replaces a node's kind, written as in a map file.
+fn set(map: &mut Map, id: &str, kind: &str) {
+    let options =
+        ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME);
+    let kind: NodeKind = options.from_str(kind).expect("kind parses");
+    let node = map
+        .nodes
+        .iter_mut()
+        .find(|n| n.id.as_str() == id)
+        .expect("node exists");
+    node.kind = kind;
+}
+
+/// Removes a node and the edges that touch it.
+fn remove(map: &mut Map, id: &str) {
+    map.nodes.retain(|n| n.id.as_str() != id);
+    map.edges
+        .retain(|e| e.from.as_str() != id && e.to.as_str() != id);
+}
+
+fn found<'a>(out: &'a Outcome, id: &str) -> Option<&'a Finding> {
+    out.findings.iter().find(|f| f.id == id)
+}
+
+const CREATE_SERVER: &str = "CreateSession(mechanism: ServerSide, ids: Csprng(bits: 128), client_ids: Strict, on_login: RotateEndOld, concurrency: Limited(max: 5, per_device: false, on_limit: EvictOldestInactive), binding: (ip: true, user_agent: true, on_mismatch: RequireReauth, travel: (max_km: 800, within: Hours(2))))";
+
+fn create_with(from: &str, to: &str) -> String {
+    assert!(CREATE_SERVER.contains(from), "{from}");
+    CREATE_SERVER.replace(from, to)
+}
+
+/// One catalogue row: the change that opens the gap (on the secure base), the change that
+/// closes it again (on the gap map; usually nothing: the base is the fixed map), and words the
+/// evidence must contain.
+struct Row {
+    id: &'static str,
+    base: &'static str,
+    gap: fn(&mut Map),
+    fix: Option<fn(&mut Map)>,
+    evidence: &'static [&'static str],
+}
+
+/// The fix is the secure base map itself.
+const BASE: Option<fn(&mut Map)> = None;
+
+fn assert_row(row: &Row) {
+    let mut gap = load(row.base);
+    (row.gap)(&mut gap);
+    let out = simulate(&gap);
+    let f = found(&out, row.id).unwrap_or_else(|| {
+        panic!(
+            "{}: expected the finding on the gap map; got {:?}",
+            row.id,
+            out.findings.iter().map(|f| f.id).collect::<Vec<_>>()
+        )
+    });
+    assert_eq!(f.how, How::Sim, "{}", row.id);
+    assert!(!f.nodes.is_empty(), "{}: names the nodes involved", row.id);
+    assert!(
+        (1..=8).contains(&f.evidence.len()),
+        "{}: a short trace, got {:#?}",
+        row.id,
+        f.evidence
+    );
+    assert!(
+        f.evidence
+            .iter()
+            .all(|s| s.at_ms.is_some() && s.node.is_some()),
+        "{}: every step is timed and placed: {:#?}",
+        row.id,
+        f.evidence
+    );
+    let text: String = f
+        .evidence
+        .iter()
+        .map(|s| format!("{} {} -> {}\n", s.actor, s.action, s.outcome))
+        .collect();
+    for words in row.evidence {
+        assert!(
+            text.contains(words),
+            "{}: evidence should contain {words:?}:\n{text}",
+            row.id
+        );
+    }
+    let fixed = match row.fix {
+        None => load(row.base),
+        Some(fix) => {
+            let mut fixed = gap.clone();
+            fix(&mut fixed);
+            fixed
+        }
+    };
+    let out = simulate(&fixed);
+    assert!(
+        found(&out, row.id).is_none(),
+        "{}: the fixed map must not show the finding: {:#?}",
+        row.id,
+        found(&out, row.id)
+    );
+}
+
+macro_rules! rows {
+    ($($name:ident: $row:expr;)*) => {
+        $(
+            #[test]
+            fn $name() {
+                assert_row(&$row);
+            }
+        )*
+        /// Every sim row of the catalogue has a test above.
+        const TESTED: &[&str] = &[$($row.id),*];
+    };
+}
+
+rows! {
+    sequential_ids_let_an_attacker_take_over_a_neighbour_session: Row {
+        id: "SESS-ID-PREDICTABLE", base: SERVER, fix: BASE,
+        gap: |m| set(m, "create", &create_with("Csprng(bits: 128)", "Sequential")),
+        evidence: &["studies its session ids", "accepted as the victim"],
+    };
+    low_entropy_ids_are_found_by_enumeration: Row {
+        id: "SESS-ID-PREDICTABLE", base: SERVER, fix: BASE,
+        gap: |m| set(m, "create", &create_with("Csprng(bits: 128)", "LowEntropy(bits: 12)")),
+        evidence: &["accepted as"],
+    };
+    a_server_that_adopts_made_up_ids_hands_the_attacker_the_victims_session: Row {
+        id: "SESS-ID-PERMISSIVE", base: SERVER, fix: BASE,
+        gap: |m| set(m, "create", &create_with("client_ids: Strict, on_login: RotateEndOld", "client_ids: Permissive, on_login: Keep")),
+        evidence: &["makes up the id", "adopted", "accepted as the victim"],
+    };
+    an_id_kept_at_login_authenticates_the_planted_id: Row {
+        id: "SESS-FIX-NOROTATE", base: SERVER, fix: BASE,
+        gap: |m| set(m, "create", &create_with("on_login: RotateEndOld", "on_login: Keep")),
+        evidence: &["plants it", "uses the planted id", "accepted as the victim"],
+    };
+    a_rotated_but_living_old_id_authenticates_the_planted_id: Row {
+        id: "SESS-FIX-OLDID-ALIVE", base: SERVER, fix: BASE,
+        gap: |m| set(m, "create", &create_with("on_login: RotateEndOld", "on_login: RotateKeepOld")),
+        evidence: &["uses the planted id", "accepted as the victim"],
+    };
+    a_demoted_admins_session_keeps_the_admin_role: Row {
+        id: "SESS-PRIV-STALE", base: SERVER, fix: BASE,
+        gap: |m| set(m, "demote", "PrivilegeChange(rotation: Keep, reloads_privileges: false)"),
+        evidence: &["removes the victim's administrator role", "admin action", "accepted"],
+    };
+    a_full_session_before_email_verification_opens_protected_pages: Row {
+        id: "SESS-PREVERIFY", base: SERVER, fix: BASE,
+        gap: |m| set(m, "signup", "SignUp(before_verification: Full)"),
+        evidence: &["skips the emailed verification link", "accepted"],
+    };
+    without_an_idle_timeout_an_abandoned_session_is_accepted: Row {
+        id: "SESS-IDLE-NONE", base: SERVER, fix: BASE,
+        gap: |m| { remove(m, "idle"); remove(m, "warning"); },
+        evidence: &["without touching the page", "accepted as the victim"],
+    };
+    an_idle_timeout_beyond_the_profile_is_reported_with_its_value: Row {
+        id: "SESS-IDLE-TOO-LONG", base: SERVER, fix: BASE,
+        gap: |m| set(m, "idle", "IdleTimeout(after: Hours(2), resets_on: UserAction, enforced: Server)"),
+        evidence: &["comes back after 31 min", "accepted"],
+    };
+    a_busy_session_without_a_hard_cap_outlives_the_profile_limit: Row {
+        id: "SESS-ABS-NONE", base: SERVER, fix: BASE,
+        gap: |m| remove(m, "absolute"),
+        evidence: &["stays active", "accepted as the victim"],
+    };
+    a_pinging_tab_keeps_an_idle_session_alive: Row {
+        id: "SESS-IDLE-BGPING", base: SERVER, fix: BASE,
+        gap: |m| set(m, "idle", "IdleTimeout(after: Minutes(15), resets_on: AnyRequest, enforced: Server)"),
+        evidence: &["pings every 1 min", "clicks", "accepted as the victim"],
+    };
+    client_only_expiry_accepts_a_replayed_cookie: Row {
+        id: "SESS-EXPIRY-CLIENTSIDE", base: SERVER, fix: BASE,
+        gap: |m| set(m, "idle", "IdleTimeout(after: Minutes(15), resets_on: UserAction, enforced: ClientOnly)"),
+        evidence: &["deletes the cookie", "replays a copy", "accepted as the victim"],
+    };
+    an_idle_timeout_shorter_than_normal_pauses_logs_users_out_mid_task: Row {
+        id: "USAB-IDLE-FRICTION", base: SERVER, fix: BASE,
+        gap: |m| set(m, "idle", "IdleTimeout(after: Minutes(5), resets_on: UserAction, enforced: Server)"),
+        evidence: &["refused: session expired (idle)"],
+    };
+    expiry_without_draft_recovery_loses_the_users_form: Row {
+        id: "USAB-NO-WARNING", base: SERVER,
+        gap: |m| {
+            set(m, "idle", "IdleTimeout(after: Minutes(5), resets_on: UserAction, enforced: Server)");
+            set(m, "warning", "ExpiryWarning(before: Minutes(2), keeps_drafts: false)");
+        },
+        fix: Some(|m| set(m, "warning", "ExpiryWarning(before: Minutes(2), keeps_drafts: true)")),
+        evidence: &["long form", "not restored"],
+    };
+    a_remember_me_token_without_lifetime_logs_in_on_day_400: Row {
+        id: "REMEMBER-NO-MAX", base: SERVER, fix: BASE,
+        gap: |m| remove(m, "remember-life"),
+        evidence: &["remember me", "day 400", "accepted as the victim"],
+    };
+    a_remember_me_lifetime_beyond_the_profile_is_reported: Row {
+        id: "REMEMBER-TOO-LONG", base: SERVER, fix: BASE,
+        gap: |m| set(m, "remember-life", "RememberMeLifetime(after: Days(90))"),
+        evidence: &["returns 31 days later", "accepted as the victim"],
+    };
+    an_unbound_remember_me_token_logs_in_on_another_machine: Row {
+        id: "REMEMBER-UNBOUND", base: SERVER, fix: BASE,
+        gap: |m| set(m, "remember", "RememberMe(device_bound: false, rotate_on_use: true, survives_logout: false, grants_sensitive_actions: false)"),
+        evidence: &["copies the remember-me cookie to its own machine", "accepted as the victim"],
+    };
+    a_static_remember_me_token_logs_in_after_logout: Row {
+        id: "REMEMBER-STATIC", base: SERVER, fix: BASE,
+        gap: |m| set(m, "remember", "RememberMe(device_bound: true, rotate_on_use: false, survives_logout: true, grants_sensitive_actions: false)"),
+        evidence: &["logs out", "presents the copied remember-me token", "accepted as the victim"],
+    };
+    a_remember_me_login_that_grants_sensitive_actions_changes_the_email: Row {
+        id: "REMEMBER-ESCALATION", base: SERVER,
+        gap: |m| {
+            set(m, "remember", "RememberMe(device_bound: true, rotate_on_use: true, survives_logout: false, grants_sensitive_actions: true)");
+            set(m, "email", "SensitiveAction(action: \"change email\", reauth: NotRequired)");
+        },
+        fix: Some(|m| set(m, "remember", "RememberMe(device_bound: true, rotate_on_use: true, survives_logout: false, grants_sensitive_actions: false)")),
+        evidence: &["remember-me signs it in", "changes the email", "accepted as the victim"],
+    };
+    a_client_only_logout_leaves_the_session_valid: Row {
+        id: "LOGOUT-SERVER-NOOP", base: SERVER, fix: BASE,
+        gap: |m| set(m, "logout", "Logout(scope: ThisDevice, invalidation: ClientOnly, revokes_refresh_tokens: true)"),
+        evidence: &["logs out", "replays the copied credential", "accepted as the victim"],
+    };
+    without_log_out_everywhere_the_lost_phone_stays_signed_in: Row {
+        id: "LOGOUT-OTHERS-NONE", base: SERVER, fix: BASE,
+        gap: |m| remove(m, "logout-all"),
+        evidence: &["not offered", "the phone", "accepted as the victim"],
+    };
+    a_password_change_that_keeps_sessions_leaves_the_attacker_in: Row {
+        id: "CRED-CHANGE-SURVIVE", base: SERVER, fix: BASE,
+        gap: |m| set(m, "password", "PasswordChange(ends_other_sessions: false, revokes_refresh_tokens: true)"),
+        evidence: &["phished password", "changes the password", "accepted as the victim"],
+    };
+    a_disabled_account_keeps_its_sessions: Row {
+        id: "ACCT-DISABLE-SURVIVE", base: SERVER, fix: BASE,
+        gap: |m| set(m, "disable", "AccountDisable(ends_sessions: false)"),
+        evidence: &["disables", "accepted"],
+    };
+    an_app_that_ignores_idp_logout_keeps_the_session: Row {
+        id: "FED-RP-OUTLIVES-IDP", base: SERVER, fix: BASE,
+        gap: |m| set(m, "sso", "Sso(provider: \"Okta\", protocol: Oidc, idp_logout: Ignored)"),
+        evidence: &["signs out at the identity provider", "accepted as the victim"],
+    };
+    an_unbound_session_is_replayed_from_another_machine: Row {
+        id: "BIND-NONE", base: SERVER, fix: BASE,
+        gap: |m| set(m, "create", &create_with("ip: true, user_agent: true", "ip: false, user_agent: false")),
+        evidence: &["another IP address and another browser", "accepted as the victim"],
+    };
+    impossible_travel_goes_unnoticed_without_a_velocity_check: Row {
+        id: "GEO-VELOCITY-NONE", base: SERVER,
+        gap: |m| set(m, "create", &create_with("ip: true, user_agent: true, on_mismatch: RequireReauth, travel: (max_km: 800, within: Hours(2))", "ip: false, user_agent: true, on_mismatch: RequireReauth, travel: None")),
+        fix: Some(|m| set(m, "create", &create_with("ip: true", "ip: false"))),
+        evidence: &["London", "New York", "accepted as the victim"],
+    };
+    a_sensitive_action_without_reauthentication_is_taken_over: Row {
+        id: "REAUTH-SENSITIVE-NONE", base: SERVER, fix: BASE,
+        gap: |m| set(m, "email", "SensitiveAction(action: \"change email\", reauth: NotRequired)"),
+        evidence: &["rides the session", "accepted as the victim"],
+    };
+    a_recent_login_window_of_half_a_day_is_stale: Row {
+        id: "REAUTH-STALE", base: SERVER, fix: BASE,
+        gap: |m| {
+            set(m, "email", "SensitiveAction(action: \"change email\", reauth: RecentLogin(within: Hours(12)))");
+            remove(m, "absolute");
+        },
+        evidence: &["11 hours after sign-in", "accepted as the victim"],
+    };
+    unlimited_sessions_let_a_credential_stuffer_open_fifty: Row {
+        id: "CONC-UNLIMITED", base: SERVER, fix: BASE,
+        gap: |m| set(m, "create", &create_with("Limited(max: 5, per_device: false, on_limit: EvictOldestInactive)", "Unlimited")),
+        evidence: &["50 sessions opened", "accepted as the victim"],
+    };
+    last_login_wins_lets_an_attacker_log_the_user_out: Row {
+        id: "CONC-EVICTION-DOS", base: SERVER, fix: BASE,
+        gap: |m| set(m, "create", &create_with("Limited(max: 5, per_device: false, on_limit: EvictOldestInactive)", "Single(on_limit: EvictOldestInactive)")),
+        evidence: &["signs in once as the victim", "refused"],
+    };
+    a_single_session_policy_logs_multi_device_users_out: Row {
+        id: "USAB-SINGLE-FRICTION", base: SERVER,
+        gap: |m| {
+            set(m, "create", &create_with("Limited(max: 5, per_device: false, on_limit: EvictOldestInactive)", "Single(on_limit: EvictOldestInactive)"));
+            // People who stay signed in on their laptop and their phone.
+            m.personas[0].behaviours.push(model::Behaviour::ForgetsToLogOut);
+        },
+        fix: Some(|m| set(m, "create", CREATE_SERVER)),
+        evidence: &["signs in on the", "ended the session on the"],
+    };
+    a_script_readable_cookie_is_stolen_by_xss_and_replayed: Row {
+        id: "TOKEN-STORAGE", base: SERVER,
+        gap: |m| {
+            set(m, "cookie", "ClientStorage(holds: SessionId, location: Cookie((name: \"sid\", secure: true, http_only: false, same_site: Lax, path: \"/\", domain: None, max_age: None)))");
+            set(m, "create", &create_with("ip: true, user_agent: true", "ip: false, user_agent: false"));
+        },
+        fix: Some(|m| set(m, "cookie", "ClientStorage(holds: SessionId, location: Cookie((name: \"__Host-sid\", secure: true, http_only: true, same_site: Lax, path: \"/\", domain: None, max_age: None)))")),
+        evidence: &["injected script", "readable", "accepted as the victim"],
+    };
+    an_unrevocable_token_is_replayed_after_logout: Row {
+        id: "JWT-NO-REVOKE", base: HYBRID, fix: BASE,
+        gap: |m| set(m, "token", "SignedToken(algorithm: Es256, verifies_expiry: true, verifies_not_before: true, accepts_alg_none: false, revocation: UntilExpiry, fields: [])"),
+        evidence: &["logs out", "replays the copied credential", "accepted as the victim"],
+    };
+    a_slow_denylist_leaves_a_revoked_token_usable: Row {
+        id: "REVOKE-LATENCY", base: HYBRID, fix: BASE,
+        gap: |m| set(m, "token", "SignedToken(algorithm: Es256, verifies_expiry: true, verifies_not_before: true, accepts_alg_none: false, revocation: Denylist(propagation: Minutes(3)), fields: [])"),
+        evidence: &["logs out", "accepted as the victim", "refused: credential revoked"],
+    };
+    a_stolen_long_lived_access_token_works_for_hours: Row {
+        id: "JWT-LONG-LIVED", base: HYBRID, fix: BASE,
+        gap: |m| set(m, "access-life", "TokenLifetime(token: Access, after: Hours(8))"),
+        evidence: &["two hours later", "accepted as the victim"],
+    };
+    an_unsigned_token_naming_the_victim_is_accepted: Row {
+        id: "JWT-VALIDATION-WEAK", base: HYBRID, fix: BASE,
+        gap: |m| set(m, "token", "SignedToken(algorithm: Es256, verifies_expiry: true, verifies_not_before: true, accepts_alg_none: true, revocation: Denylist(propagation: None), fields: [])"),
+        evidence: &["alg to none", "accepted as the victim"],
+    };
+    an_expired_token_is_accepted_when_exp_is_not_checked: Row {
+        id: "JWT-VALIDATION-WEAK", base: HYBRID, fix: BASE,
+        gap: |m| set(m, "token", "SignedToken(algorithm: Es256, verifies_expiry: false, verifies_not_before: true, accepts_alg_none: false, revocation: Denylist(propagation: None), fields: [])"),
+        evidence: &["after its exp", "accepted as the victim"],
+    };
+    a_reusable_refresh_token_keeps_thief_and_victim_refreshing: Row {
+        id: "RT-NO-ROTATION", base: HYBRID, fix: BASE,
+        gap: |m| set(m, "refresh", "TokenRefresh(rotation: Reusable, expiry: Absolute)"),
+        evidence: &["uses the copied", "the app refreshes again", "accepted as the victim"],
+    };
+    a_wide_grace_window_accepts_a_token_two_generations_old: Row {
+        id: "RT-GRACE-WIDE", base: HYBRID, fix: BASE,
+        gap: |m| set(m, "refresh", "TokenRefresh(rotation: Rotate(reuse_detection: false, grace_generations: 2), expiry: Absolute)"),
+        evidence: &["two generations old", "accepted as the victim"],
+    };
+    a_sliding_refresh_token_without_a_cap_lives_for_a_year: Row {
+        id: "RT-NO-ABS-EXPIRY", base: HYBRID,
+        fix: Some(|m| set(m, "refresh", "TokenRefresh(rotation: Rotate(reuse_detection: true, grace_generations: 0), expiry: Absolute)")),
+        gap: |m| {
+            set(m, "refresh", "TokenRefresh(rotation: Rotate(reuse_detection: true, grace_generations: 0), expiry: Sliding)");
+            remove(m, "idle");
+            remove(m, "absolute");
+        },
+        evidence: &["for a year"],
+    };
+    a_refresh_token_that_survives_logout_mints_new_tokens: Row {
+        id: "RT-SURVIVES-LOGOUT", base: HYBRID, fix: BASE,
+        gap: |m| set(m, "logout", "Logout(scope: ThisDevice, invalidation: Server, revokes_refresh_tokens: false)"),
+        evidence: &["logs out", "exchanges the copied refresh token", "accepted as the victim"],
+    };
+}
+
+#[test]
+fn every_sim_row_of_the_catalogue_has_a_gap_and_fix_test() {
+    for entry in CATALOGUE.iter().filter(|e| e.how == How::Sim) {
+        assert!(TESTED.contains(&entry.id), "no test for {}", entry.id);
+    }
+}
+
+#[test]
+fn the_secure_maps_show_no_simulated_security_gap() {
+    for base in [SERVER, HYBRID] {
+        let out = simulate(&load(base));
+        let ids: Vec<&str> = out.findings.iter().map(|f| f.id).collect();
+        assert!(ids.is_empty(), "{ids:?}");
+    }
+}
+
+#[test]
+fn the_same_seed_gives_the_same_report_and_another_seed_may_not() {
+    let map = templates::find("legacy-shop")
+        .expect("template")
+        .load()
+        .expect("loads")
+        .map;
+    let plan = compile::compile(&map);
+    let profile = Profile::default_profile();
+    let report = |seed: u64, threads: usize| {
+        let out = Builder {
+            users: 5_000,
+            days: 1,
+            seed,
+            threads,
+            ..Builder::default()
+        }
+        .build(&map, &plan)
+        .expect("builds")
+        .run(&Control::default())
+        .expect("runs");
+        let mut r = out.report(&map, "legacy-shop.ron", &profile, Vec::new());
+        r.run.clear();
+        sessionmap::report::render(&r, sessionmap::report::Format::Json)
+    };
+    let one = report(42, 1);
+    assert_eq!(
+        one,
+        report(42, 2),
+        "thread count does not change the result"
+    );
+    assert_eq!(one, report(42, 1));
+    assert_ne!(one, report(43, 1), "the seed matters");
+}
+
+#[test]
+fn the_as_is_legacy_shop_shows_its_gaps_with_traces() {
+    let map = templates::find("legacy-shop")
+        .expect("template")
+        .load()
+        .expect("loads")
+        .map;
+    let out = simulate(&map);
+    for id in [
+        "SESS-ID-PREDICTABLE",
+        "SESS-ID-PERMISSIVE",
+        "SESS-FIX-NOROTATE",
+        "SESS-PREVERIFY",
+        "SESS-EXPIRY-CLIENTSIDE",
+        "SESS-IDLE-BGPING",
+        "SESS-ABS-NONE",
+        "REMEMBER-NO-MAX",
+        "REMEMBER-UNBOUND",
+        "REMEMBER-STATIC",
+        "REMEMBER-ESCALATION",
+        "LOGOUT-SERVER-NOOP",
+        "CRED-CHANGE-SURVIVE",
+        "ACCT-DISABLE-SURVIVE",
+        "TOKEN-STORAGE",
+        "BIND-NONE",
+        "CONC-UNLIMITED",
+        "REAUTH-SENSITIVE-NONE",
+    ] {
+        let f = found(&out, id).unwrap_or_else(|| panic!("legacy shop should show {id}"));
+        assert!(!f.evidence.is_empty(), "{id} has a trace");
+    }
+    let m = &out.metrics;
+    assert!(m.attack_success["steal-xss"].succeeded > 0);
+    assert!(
+        m.exposure_window.samples > 0,
+        "stolen cookies give an exposure window"
+    );
+    assert!(m.events > 10_000);
+}
+
+#[test]
+fn every_template_gives_the_findings_its_drawing_deserves() {
+    // Templates that model good practice show no critical simulated gap; the trade-offs their
+    // drawings make on purpose show as what they are.
+    let expect: &[(&str, &[&str], &[&str])] = &[
+        (
+            "banking",
+            &["CONC-EVICTION-DOS"],
+            &["LOGOUT-SERVER-NOOP", "SESS-IDLE-NONE", "BIND-NONE"],
+        ),
+        (
+            "spa-hybrid-tokens",
+            &[],
+            &["JWT-NO-REVOKE", "RT-NO-ROTATION", "TOKEN-STORAGE"],
+        ),
+        (
+            "content-site",
+            &["SESS-IDLE-TOO-LONG"],
+            &["LOGOUT-SERVER-NOOP"],
+        ),
+        (
+            "saas-admin",
+            &["ACCT-DISABLE-SURVIVE"],
+            &["LOGOUT-SERVER-NOOP"],
+        ),
+        (
+            "mobile-api",
+            &[],
+            &["RT-NO-ROTATION", "JWT-VALIDATION-WEAK"],
+        ),
+        (
+            "sso-oidc",
+            &["FED-RP-OUTLIVES-IDP"],
+            &["LOGOUT-SERVER-NOOP"],
+        ),
+        (
+            "legacy-shop",
+            &["SESS-ID-PREDICTABLE", "LOGOUT-SERVER-NOOP"],
+            &[],
+        ),
+    ];
+    for t in templates::ALL {
+        let (_, present, absent) = expect
+            .iter()
+            .find(|(name, _, _)| *name == t.name)
+            .unwrap_or_else(|| panic!("template {} has expectations", t.name));
+        let out = simulate(&t.load().expect("loads").map);
+        let ids: Vec<&str> = out.findings.iter().map(|f| f.id).collect();
+        for id in *present {
+            assert!(ids.contains(id), "{}: expected {id} in {ids:?}", t.name);
+        }
+        for id in *absent {
+            assert!(
+                !ids.contains(id),
+                "{}: did not expect {id} in {ids:?}",
+                t.name
+            );
+        }
+    }
+}
+
+#[test]
+fn populations_beyond_the_limits_are_refused_up_front() {
+    let map = load(SERVER);
+    let plan = compile::compile(&map);
+    let too_many = Builder {
+        users: 100_000_000,
+        ..Builder::default()
+    }
+    .build(&map, &plan);
+    assert!(matches!(
+        too_many,
+        Err(SimError::TooLarge {
+            limit: 5_000_000,
+            ..
+        })
+    ));
+    let message = too_many.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(message.contains("5000000"), "{message}");
+    assert!(matches!(
+        Builder {
+            users: 0,
+            ..Builder::default()
+        }
+        .build(&map, &plan),
+        Err(SimError::NoUsers)
+    ));
+}
+
+#[test]
+fn a_cancelled_run_stops_and_says_so() {
+    let map = load(SERVER);
+    let plan = compile::compile(&map);
+    let control = Control::default();
+    control.cancel();
+    let result = Builder::default()
+        .build(&map, &plan)
+        .expect("builds")
+        .run(&control);
+    assert!(matches!(result, Err(SimError::Cancelled)));
+}
+
+#[test]
+fn findings_name_nodes_that_exist_in_the_map() {
+    let map = templates::find("legacy-shop")
+        .expect("template")
+        .load()
+        .expect("loads")
+        .map;
+    let out = simulate(&map);
+    for f in &out.findings {
+        for n in &f.nodes {
+            assert!(map.node(n).is_some(), "{}: unknown node {n}", f.id);
+        }
+        for s in &f.evidence {
+            assert!(s.node.as_ref().is_none_or(|n| map.node(n).is_some()));
+        }
+    }
+}
