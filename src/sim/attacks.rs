@@ -29,7 +29,7 @@ use crate::report::Step;
 
 const SECOND: u64 = 1_000;
 /// How often an attacker who keeps a stolen session uses it.
-const KEEP_USING_EVERY: u64 = 5 * MINUTE;
+const KEEP_USING_EVERY: u64 = 15 * MINUTE;
 /// How long an attacker keeps trying a stolen credential.
 const KEEP_USING_FOR: u64 = 30 * DAY;
 /// After a revocation, when the attacker tries the revoked credential again.
@@ -361,8 +361,10 @@ impl Lab<'_, '_> {
         let mut victim_done = false;
         let mut cred = cred.to_owned();
         let mut last_ok = start;
+        // A bot that has learnt the idle timeout keeps the session just warm enough.
+        let every = self.active_pace().min(KEEP_USING_EVERY);
         while self.now - start < KEEP_USING_FOR {
-            self.wait(KEEP_USING_EVERY);
+            self.wait(every);
             if !victim_done && self.now - start >= visit {
                 victim_done = true;
                 if logs_out {
@@ -480,8 +482,8 @@ pub(super) fn play(
     result: &mut ShardResult,
     control: &Control,
 ) -> Option<()> {
-    // More users, more attackers: one attempt per strategy for every 2,048 users (at least one).
-    let attempts = 1 + users / 2_048;
+    // More users, more attackers: one attempt per strategy for every 4,096 users (at least one).
+    let attempts = 1 + users / 4_096;
     let mut now = clock_now(clock);
     // Scene accounts are numbered above every population id.
     let mut next_user = (1 << 40) + shard * SHARD_USERS * 64;

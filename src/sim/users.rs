@@ -62,7 +62,7 @@ enum Delay {
     Now,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Copy, Debug)]
 struct Out {
     to: u32,
     delay: Delay,
@@ -106,6 +106,8 @@ pub(super) struct Walk {
     /// The logout node each flow offers (to log out at the end of a visit).
     flow_logout: Vec<Option<u32>>,
     flow_ping: Vec<Option<(u32, u64)>>,
+    /// The create-session node of each flow.
+    creates: Vec<u32>,
     ids: Vec<NodeId>,
 }
 
@@ -247,6 +249,14 @@ impl Walk {
                     f.ping
                         .as_ref()
                         .and_then(|(id, every)| index(id).map(|i| (i as u32, *every)))
+                })
+                .collect(),
+            creates: (0..flows.len())
+                .map(|f| {
+                    nodes
+                        .iter()
+                        .position(|n| n.op == Op::Create(f as u16))
+                        .unwrap_or(0) as u32
                 })
                 .collect(),
             ids: map.nodes.iter().map(|n| n.id.clone()).collect(),
@@ -601,9 +611,10 @@ pub(super) fn play(
     Some(())
 }
 
-impl Population<'_, '_> {
-    fn plan(&self, u: usize) -> &PersonaPlan {
-        &self.walk.personas[self.users[u].persona as usize]
+impl<'w> Population<'w, '_> {
+    fn plan(&self, u: usize) -> &'w PersonaPlan {
+        let walk: &'w Walk = self.walk;
+        &walk.personas[self.users[u].persona as usize]
     }
 
     fn client(&self, u: usize) -> Client<'static> {
@@ -687,6 +698,26 @@ impl Population<'_, '_> {
         }
     }
 
+    /// Presents the current device's session credential; a renewed one replaces it. `None`
+    /// when the device holds none (or its flow has no engine). No allocation on the way.
+    fn validate(&mut self, u: usize, kind: RequestKind) -> Option<Result<(), Rejection>> {
+        let client = self.client(u);
+        let user = &mut self.users[u];
+        let dev = &mut user.devices[user.device as usize];
+        let cred = dev.cred.as_deref()?;
+        let engine = self.engines.get_mut(dev.flow as usize)?.as_mut()?;
+        self.events += 1;
+        Some(match engine.validate(cred, &client, kind) {
+            Ok(a) => {
+                if let Some(renewed) = a.renewed {
+                    dev.cred = Some(renewed.value);
+                }
+                Ok(())
+            }
+            Err(why) => Err(why),
+        })
+    }
+
     fn engine(&mut self, flow: u16) -> Option<&mut Engine> {
         self.events += 1;
         self.engines.get_mut(flow as usize)?.as_mut()
@@ -699,7 +730,7 @@ impl Population<'_, '_> {
         {
             self.disable(u, now);
         }
-        let plan = self.plan(u).clone();
+        let plan = self.plan(u);
         let user = &mut self.users[u];
         user.device = self.rng.random_range(0..user.devices.len()) as u8;
         user.left = 3 + self.rng.random_range(0..10u16);
@@ -710,16 +741,9 @@ impl Population<'_, '_> {
         };
         // Resume the session this device still holds, if the engine still takes it.
         let flow = self.dev(u).flow;
-        if let Some(cred) = self.dev(u).cred.clone() {
-            let client = self.client(u);
-            let accepted = self
-                .engine(flow)
-                .map(|e| e.validate(&cred, &client, RequestKind::UserAction));
-            match accepted {
-                Some(Ok(a)) => {
-                    if let Some(renewed) = a.renewed {
-                        self.dev(u).cred = Some(renewed.value);
-                    }
+        if self.dev(u).cred.is_some() {
+            match self.validate(u, RequestKind::UserAction) {
+                Some(Ok(())) => {
                     if self.users[u].disabled {
                         self.disabled_but_accepted(u, now, flow);
                     }
@@ -735,7 +759,7 @@ impl Population<'_, '_> {
     /// Starts at an entry point: remember-me if a token is held, sign-up on a first visit,
     /// otherwise a drawn login chosen by weight.
     fn enter(&mut self, u: usize, now: u64) -> Option<u64> {
-        let plan = self.plan(u).clone();
+        let plan = self.plan(u);
         if let (Some(token), Some(entry)) = (self.dev(u).remember.clone(), plan.remember_entry) {
             let flow = self.dev(u).flow;
             let client = self.client(u);
@@ -770,32 +794,29 @@ impl Population<'_, '_> {
     }
 
     fn create_node(&self, flow: u16) -> u32 {
-        self.walk
-            .nodes
-            .iter()
-            .position(|n| n.op == Op::Create(flow))
-            .unwrap_or(0) as u32
+        self.walk.creates.get(flow as usize).copied().unwrap_or(0)
     }
 
     /// Chooses the next transition from `node` and schedules it.
     fn after(&mut self, u: usize, node: u32, now: u64) -> Option<u64> {
         let due_password = self.password_due(u, now);
-        let outs: Vec<(u32, u32)> = self.walk.nodes[node as usize]
-            .out
-            .iter()
-            .enumerate()
-            .filter(|(_, o)| {
-                due_password || self.walk.nodes[o.to as usize].op != Op::PasswordChange
-            })
-            .map(|(i, o)| (i as u32, o.weight))
-            .collect();
-        let user_left = self.users[u].left;
-        if outs.is_empty() || user_left == 0 {
+        let walk: &'w Walk = self.walk;
+        let takes = |o: &&Out| due_password || walk.nodes[o.to as usize].op != Op::PasswordChange;
+        let outs = &walk.nodes[node as usize].out;
+        let total: u32 = outs.iter().filter(takes).map(|o| o.weight).sum();
+        if total == 0 || self.users[u].left == 0 {
             return self.end_visit(u, now);
         }
-        let chosen = self.pick(&outs) as usize;
-        let out = self.walk.nodes[node as usize].out[chosen].clone();
-        let plan = self.plan(u).clone();
+        let mut roll = self.rng.random_range(0..total);
+        let mut out = outs[0];
+        for o in outs.iter().filter(takes) {
+            if roll < o.weight {
+                out = *o;
+                break;
+            }
+            roll -= o.weight;
+        }
+        let plan = self.plan(u);
         let mut wait = match out.delay {
             Delay::Think => {
                 let mean = plan.think_ms as f64;
@@ -836,19 +857,10 @@ impl Population<'_, '_> {
     fn tab_ping(&mut self, u: usize, now: u64, until: u64, then: Option<u32>) -> Option<u64> {
         let flow = self.dev(u).flow;
         let every = self.walk.flow_ping[flow as usize].map_or(MINUTE, |p| p.1);
-        if let Some(cred) = self.dev(u).cred.clone() {
-            let client = self.client(u);
-            let pinged = self
-                .engine(flow)
-                .map(|e| e.validate(&cred, &client, RequestKind::Background));
-            if let Some(Ok(a)) = pinged {
-                if let Some(renewed) = a.renewed {
-                    self.dev(u).cred = Some(renewed.value);
-                }
-                if now + every < until {
-                    return Some(now + every);
-                }
-            }
+        if let Some(Ok(())) = self.validate(u, RequestKind::Background)
+            && now + every < until
+        {
+            return Some(now + every);
         }
         // The wait the tab filled is over (or the server stopped answering its pings).
         let at = until.max(now);
@@ -879,11 +891,7 @@ impl Population<'_, '_> {
                 }
             }
             Op::Ping(_) => {
-                if let Some(cred) = self.dev(u).cred.clone() {
-                    let _ = self
-                        .engine(flow)
-                        .map(|e| e.validate(&cred, &client, RequestKind::Background));
-                }
+                let _ = self.validate(u, RequestKind::Background);
             }
             Op::Sensitive => {
                 self.users[u].last_action = (now, node);
@@ -1050,7 +1058,7 @@ impl Population<'_, '_> {
     }
 
     fn login(&mut self, u: usize, flow: u16, now: u64, node: u32) -> bool {
-        let plan = self.plan(u).clone();
+        let plan = self.plan(u);
         let entry_op = self.walk.nodes[self.users[u].last_action.1 as usize].op;
         let (mfa, federated, sign_up) = match entry_op {
             Op::Entry { mfa, federated } => (mfa, federated, false),
@@ -1135,21 +1143,15 @@ impl Population<'_, '_> {
     fn request(&mut self, u: usize, kind: RequestKind, now: u64, node: u32) -> bool {
         let flow = self.dev(u).flow;
         let client = self.client(u);
-        let Some(cred) = self.dev(u).cred.clone() else {
-            return false;
-        };
-        let first = self.engine(flow).map(|e| e.validate(&cred, &client, kind));
-        let why = match first {
-            Some(Ok(a)) => {
-                if let Some(renewed) = a.renewed {
-                    self.dev(u).cred = Some(renewed.value);
-                }
+        let why = match self.validate(u, kind) {
+            Some(Ok(())) => {
                 if self.users[u].disabled {
                     self.disabled_but_accepted(u, now, flow);
                 }
                 return true;
             }
             Some(Err(why)) => why,
+            None if self.dev(u).cred.is_none() => return false,
             None => return true,
         };
         if let Some(token) = self.dev(u).refresh.clone() {
@@ -1247,10 +1249,14 @@ impl Population<'_, '_> {
                     .unwrap_or_default();
                 // The browser deletes what the response clears, the remember-me cookie included
                 // when the policy revokes it.
-                let cleared = out.clear_cookies.iter().any(|c| {
-                    crate::engine::SetCookie::parse(c)
-                        .is_ok_and(|c| !name.is_empty() && c.name.ends_with(&name))
-                });
+                let held = self.users[u].devices[self.users[u].device as usize]
+                    .remember
+                    .is_some();
+                let cleared = held
+                    && out.clear_cookies.iter().any(|c| {
+                        crate::engine::SetCookie::parse(c)
+                            .is_ok_and(|c| !name.is_empty() && c.name.ends_with(&name))
+                    });
                 let dev = self.dev(u);
                 dev.cred = None;
                 dev.refresh = None;
@@ -1265,7 +1271,7 @@ impl Population<'_, '_> {
     /// a pinging tab open or wait for the next visit.
     fn end_visit(&mut self, u: usize, now: u64) -> Option<u64> {
         let flow = self.dev(u).flow as usize;
-        let plan = self.plan(u).clone();
+        let plan = self.plan(u);
         if !plan.forgets_logout && self.walk.flow_logout[flow].is_some() {
             self.logout(u, plan.everywhere);
         }
@@ -1274,7 +1280,7 @@ impl Population<'_, '_> {
 
     fn end_visit_quiet(&mut self, u: usize, now: u64) -> Option<u64> {
         let flow = self.dev(u).flow as usize;
-        let plan = self.plan(u).clone();
+        let plan = self.plan(u);
         if plan.keeps_tab
             && self.dev(u).cred.is_some()
             && let Some((_, every)) = self.walk.flow_ping[flow]
