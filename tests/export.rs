@@ -1,5 +1,6 @@
-//! Text exports: every template as Mermaid and DOT, checked by parsers for the grammar we emit,
-//! and labels with quotes, angle brackets, ampersands and non-Latin text surviving both.
+//! Text exports: every template as Mermaid and DOT, findings' evidence as Mermaid sequence
+//! diagrams, all checked by parsers for the grammar we emit, and labels with quotes, angle
+//! brackets, ampersands and non-Latin text surviving every format.
 
 use std::collections::HashSet;
 use std::process::Command;
@@ -16,6 +17,7 @@ fn mermaid_unescape(s: &str) -> String {
         .replace("#lt;", "<")
         .replace("#gt;", ">")
         .replace("#35;", "#")
+        .replace("#58;", ":")
         .replace("#amp;", "&")
 }
 
@@ -83,6 +85,11 @@ fn check_mermaid(text: &str) -> Result<Vec<(String, String)>, String> {
     let mut declared = HashSet::new();
     let mut edges = Vec::new();
     for line in lines {
+        if trips_style_prepass(line) {
+            return Err(format!(
+                "Mermaid's style pre-pass would cut this line: {line}"
+            ));
+        }
         let t = line.trim();
         if t == "end" {
             depth = depth.checked_sub(1).ok_or("`end` without `subgraph`")?;
@@ -129,6 +136,235 @@ fn check_mermaid(text: &str) -> Result<Vec<(String, String)>, String> {
         }
     }
     Ok(nodes)
+}
+
+// ── Mermaid: the sequenceDiagram subset we write ─────────────────────────────────────────────
+
+/// Words the sequence lexer reads as keywords wherever a participant id could stand.
+const SEQUENCE_KEYWORDS: [&str; 30] = [
+    "participant",
+    "actor",
+    "create",
+    "destroy",
+    "box",
+    "loop",
+    "rect",
+    "opt",
+    "alt",
+    "else",
+    "par",
+    "par_over",
+    "and",
+    "critical",
+    "option",
+    "break",
+    "end",
+    "left",
+    "right",
+    "links",
+    "link",
+    "properties",
+    "details",
+    "over",
+    "note",
+    "activate",
+    "deactivate",
+    "title",
+    "autonumber",
+    "off",
+];
+
+fn is_sequence_id(id: &str) -> bool {
+    let mut chars = id.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !SEQUENCE_KEYWORDS.contains(&id.to_ascii_lowercase().as_str())
+}
+
+/// Mermaid's pre-pass `/style.*:\S*#.*;/` (and the same for `classDef`) drops the last `;` of a
+/// matching line, which would cut an entity code short.
+fn trips_style_prepass(line: &str) -> bool {
+    ["style", "classDef"].iter().any(|word| {
+        line.match_indices(word).any(|(at, _)| {
+            line[at..].match_indices(':').any(|(colon, _)| {
+                let after = &line[at + colon + 1..];
+                let run = after.split(char::is_whitespace).next().unwrap_or_default();
+                run.find('#')
+                    .is_some_and(|hash| after[hash..].contains(';'))
+            })
+        })
+    })
+}
+
+/// Checks the text of a message, note or alias the way Mermaid's lexer reads it (up to the first
+/// raw `#`, `;` or line end, after decoding `#name;` and `#123;`), and decodes it: entity codes
+/// to characters, `<br/>` to a line break. Raw quotes, angle brackets, ampersands and `%` are
+/// refused too, as is text Mermaid would take as a `wrap:` directive.
+fn sequence_text(raw: &str) -> Result<String, String> {
+    let trimmed = raw.trim();
+    if trimmed.is_empty() {
+        return Err("empty text".into());
+    }
+    let lower = trimmed.to_ascii_lowercase();
+    let lower = lower.strip_prefix(':').unwrap_or(&lower);
+    if lower.starts_with("wrap:") || lower.starts_with("nowrap:") {
+        return Err(format!("read as a wrap directive: {raw}"));
+    }
+    let mut out = String::new();
+    let mut rest = raw;
+    while let Some(c) = rest.chars().next() {
+        if let Some(after) = rest.strip_prefix("<br/>") {
+            out.push('\n');
+            rest = after;
+        } else if c == '#' {
+            let end = rest
+                .find(';')
+                .ok_or_else(|| format!("raw `#` starts a comment: {raw}"))?;
+            let code = &rest[1..end];
+            if code.is_empty() || !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                return Err(format!("raw `#` starts a comment: {raw}"));
+            }
+            let decoded = match code {
+                "quot" => '"',
+                "lt" => '<',
+                "gt" => '>',
+                "amp" => '&',
+                n => n
+                    .parse::<u32>()
+                    .ok()
+                    .and_then(char::from_u32)
+                    .ok_or_else(|| format!("unknown entity #{n};"))?,
+            };
+            out.push(decoded);
+            rest = &rest[end + 1..];
+        } else if matches!(c, ';' | '"' | '<' | '>' | '&' | '%' | '\n' | '\r') {
+            return Err(format!("raw {c:?} in text: {raw}"));
+        } else {
+            out.push(c);
+            rest = &rest[c.len_utf8()..];
+        }
+    }
+    Ok(out)
+}
+
+#[derive(Debug, Default)]
+struct Sequence {
+    /// (keyword, id, decoded alias) in declaration order.
+    participants: Vec<(String, String, Option<String>)>,
+    /// (from, arrow, to, decoded text).
+    messages: Vec<(String, String, String, String)>,
+    /// (participants it spans, decoded text).
+    notes: Vec<(Vec<String>, String)>,
+}
+
+impl Sequence {
+    fn ids(&self) -> Vec<&str> {
+        self.participants
+            .iter()
+            .map(|(_, id, _)| id.as_str())
+            .collect()
+    }
+    /// Every text the diagram shows, decoded.
+    fn texts(&self) -> Vec<&str> {
+        let aliases = self
+            .participants
+            .iter()
+            .filter_map(|(_, _, a)| a.as_deref());
+        let messages = self.messages.iter().map(|(_, _, _, t)| t.as_str());
+        let notes = self.notes.iter().map(|(_, t)| t.as_str());
+        aliases.chain(messages).chain(notes).collect()
+    }
+}
+
+/// Checks a Mermaid sequence diagram in the subset we emit: every participant declared once,
+/// before any arrow or note; arrows `->>`, `-->>`, `-x`, `--x` between declared participants;
+/// notes over, left of or right of declared participants; well-formed text everywhere.
+fn check_sequence(text: &str) -> Result<Sequence, String> {
+    let mut lines = text.lines();
+    if lines.next() != Some("sequenceDiagram") {
+        return Err("`sequenceDiagram` expected".into());
+    }
+    let mut seq = Sequence::default();
+    let mut declared = HashSet::new();
+    let declared_id = |declared: &HashSet<String>, id: &str| -> Result<String, String> {
+        if declared.contains(id) {
+            Ok(id.to_owned())
+        } else {
+            Err(format!("participant {id} used before it is declared"))
+        }
+    };
+    for line in lines {
+        if trips_style_prepass(line) {
+            return Err(format!(
+                "Mermaid's style pre-pass would cut this line: {line}"
+            ));
+        }
+        let t = line
+            .strip_prefix("    ")
+            .ok_or_else(|| format!("statements are indented: {line}"))?;
+        let declaration = t
+            .strip_prefix("participant ")
+            .map(|rest| ("participant", rest))
+            .or_else(|| t.strip_prefix("actor ").map(|rest| ("actor", rest)));
+        if let Some((keyword, rest)) = declaration {
+            if !seq.messages.is_empty() || !seq.notes.is_empty() {
+                return Err(format!("participant declared after the first arrow: {t}"));
+            }
+            let (id, alias) = match rest.split_once(" as ") {
+                Some((id, alias)) => (id, Some(sequence_text(alias)?)),
+                None => (rest, None),
+            };
+            if !is_sequence_id(id) {
+                return Err(format!("bad participant id {id:?}"));
+            }
+            if !declared.insert(id.to_owned()) {
+                return Err(format!("participant {id} declared twice"));
+            }
+            seq.participants
+                .push((keyword.to_owned(), id.to_owned(), alias));
+        } else if let Some(rest) = t.strip_prefix("Note ") {
+            let (place, text) = rest.split_once(": ").ok_or("note text expected")?;
+            let over = if let Some(pair) = place.strip_prefix("over ") {
+                let ids: Vec<&str> = pair.split(',').collect();
+                if ids.len() > 2 {
+                    return Err(format!("a note spans at most two participants: {t}"));
+                }
+                ids
+            } else if let Some(id) = place
+                .strip_prefix("left of ")
+                .or_else(|| place.strip_prefix("right of "))
+            {
+                vec![id]
+            } else {
+                return Err(format!("bad note placement: {t}"));
+            };
+            let over = over
+                .into_iter()
+                .map(|id| declared_id(&declared, id))
+                .collect::<Result<_, _>>()?;
+            seq.notes.push((over, sequence_text(text)?));
+        } else {
+            let (signal, text) = t
+                .split_once(": ")
+                .ok_or_else(|| format!("unknown line: {t}"))?;
+            let from_end = signal
+                .find('-')
+                .ok_or_else(|| format!("arrow expected: {t}"))?;
+            let (from, rest) = signal.split_at(from_end);
+            let arrow = ["-->>", "->>", "--x", "-x"]
+                .into_iter()
+                .find(|a| rest.starts_with(a))
+                .ok_or_else(|| format!("unknown arrow: {t}"))?;
+            let to = &rest[arrow.len()..];
+            seq.messages.push((
+                declared_id(&declared, from)?,
+                arrow.to_owned(),
+                declared_id(&declared, to)?,
+                sequence_text(text)?,
+            ));
+        }
+    }
+    Ok(seq)
 }
 
 // ── DOT: a small parser for the grammar we emit ──────────────────────────────────────────────
@@ -342,7 +578,7 @@ fn every_template_exports_dot_that_parses_with_every_node_and_edge() {
     }
 }
 
-const HOSTILE: &str = "Say \"hi\" <b>&</b> #1 ログイン [x] (y) {z} \\ end";
+const HOSTILE: &str = "Say \"hi\" <b>&</b> #1 ログイン [x] (y) {z} \\ end style:#x;";
 
 fn hostile_map() -> Map {
     let mut map = templates::find("banking")
@@ -671,4 +907,402 @@ fn badges_mark_every_node_with_findings_coloured_by_the_worst() {
     )));
     resvg::usvg::Tree::from_str(&svg, &resvg::usvg::Options::default()).expect("parses");
     assert!(!export::svg(&map, Theme::Light, &[]).contains("finding-badge"));
+}
+
+// ── Sequence diagrams of a finding's evidence ────────────────────────────────────────────────
+
+use sessionmap::report::{Finding, Report, Step};
+
+fn banking() -> Map {
+    templates::find("banking")
+        .expect("bundled")
+        .load()
+        .expect("loads")
+        .map
+}
+
+/// Virtual milliseconds at `day` `h`:`m` since the start of the run.
+fn at(day: u64, h: u64, m: u64) -> u64 {
+    ((day * 24 + h) * 60 + m) * 60_000
+}
+
+fn step(at_ms: Option<u64>, actor: &str, action: &str, outcome: &str, node: Option<&str>) -> Step {
+    Step {
+        at_ms,
+        actor: actor.to_owned(),
+        action: action.to_owned(),
+        outcome: outcome.to_owned(),
+        node: node.map(model::NodeId::from),
+    }
+}
+
+/// A stolen cookie replayed until the idle timeout ends it: what the simulator writes.
+fn replay_finding() -> Finding {
+    Finding::new(
+        "BIND-NONE",
+        vec![model::NodeId::from("create")],
+        "The session works from any IP and browser, so a stolen cookie is as good as a login.",
+    )
+    .expect("in the catalogue")
+    .with_evidence(vec![
+        step(
+            Some(at(0, 9, 14)),
+            "user",
+            "signs in with password + MFA",
+            "accepted as user 17",
+            Some("login"),
+        ),
+        step(
+            Some(at(0, 9, 19)),
+            "attacker",
+            "replays the stolen session cookie from another IP and browser",
+            "accepted as user 17",
+            Some("accounts"),
+        ),
+        step(
+            Some(at(0, 9, 40)),
+            "admin",
+            "ends user 17's sessions",
+            "2 sessions ended",
+            Some("admin-kill"),
+        ),
+        step(
+            Some(at(0, 9, 45)),
+            "idp",
+            "sends a back-channel logout for user 17",
+            "no session left to end",
+            None,
+        ),
+        step(
+            Some(at(0, 9, 50)),
+            "engine",
+            "sweeps idle sessions",
+            "nothing to sweep",
+            None,
+        ),
+        step(
+            Some(at(1, 8, 54)),
+            "attacker",
+            "replays the stolen session cookie again",
+            "refused: session expired (idle)",
+            Some("accounts"),
+        ),
+    ])
+}
+
+#[test]
+fn a_simulated_trace_is_a_sequence_diagram_with_the_user_acting_through_the_browser() {
+    let text = export::sequence_diagram(&replay_finding(), &banking());
+    let seq = check_sequence(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    assert_eq!(
+        seq.ids(),
+        ["User", "Browser", "Server", "IdP", "Admin", "Attacker"],
+        "only the actors that appear, plus the browser and the server"
+    );
+    let kinds: Vec<&str> = seq
+        .participants
+        .iter()
+        .map(|(k, _, _)| k.as_str())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "actor",
+            "participant",
+            "participant",
+            "participant",
+            "actor",
+            "actor"
+        ]
+    );
+    let m = |from: &str, arrow: &str, to: &str, text: &str| {
+        (
+            from.to_owned(),
+            arrow.to_owned(),
+            to.to_owned(),
+            text.to_owned(),
+        )
+    };
+    assert_eq!(
+        seq.messages[..3],
+        [
+            m(
+                "User",
+                "->>",
+                "Browser",
+                "day 0 09:14\nsigns in with password + MFA"
+            ),
+            m("Browser", "->>", "Server", "Sign in"),
+            m("Server", "-->>", "Browser", "accepted as user 17"),
+        ],
+        "{text}"
+    );
+    assert!(seq.messages.contains(&m(
+        "Attacker",
+        "->>",
+        "Server",
+        "day 0 09:19 (+5 min)\nreplays the stolen session cookie from another IP and browser (at View accounts)"
+    )));
+    assert!(seq.messages.contains(&m(
+        "Admin",
+        "->>",
+        "Server",
+        "day 0 09:40 (+21 min)\nends user 17's sessions (at Fraud team ends sessions)"
+    )));
+    assert!(
+        seq.messages
+            .contains(&m("Server", "-->>", "IdP", "no session left to end"))
+    );
+    assert_eq!(
+        seq.messages.last(),
+        Some(&m(
+            "Server",
+            "--x",
+            "Attacker",
+            "refused: session expired (idle)"
+        )),
+        "a refusal is a crossed arrow"
+    );
+    assert!(
+        seq.messages
+            .iter()
+            .any(|(_, _, _, t)| t.starts_with("day 1 08:54 (+23 h 4 min)\n"))
+    );
+    assert_eq!(
+        seq.notes,
+        [(
+            vec!["Server".to_owned()],
+            "day 0 09:50 (+5 min)\nsweeps idle sessions → nothing to sweep".to_owned()
+        )],
+        "the engine acting on its own is a note"
+    );
+}
+
+#[test]
+fn a_static_finding_s_drawn_facts_are_notes_over_the_server() {
+    let map = templates::find("legacy-shop")
+        .expect("bundled")
+        .load()
+        .expect("loads")
+        .map;
+    let plan = sessionmap::compile::compile(&map);
+    let findings =
+        sessionmap::compile::lint(&map, &plan, sessionmap::compile::Profile::default_profile());
+    assert!(findings.iter().any(|f| !f.evidence.is_empty()));
+    for f in findings {
+        let text = export::sequence_diagram(&f, &map);
+        let seq = check_sequence(&text).unwrap_or_else(|e| panic!("{}: {e}\n{text}", f.id));
+        assert_eq!(seq.ids(), ["Server"], "{}", f.id);
+        assert!(seq.messages.is_empty(), "{}", f.id);
+        assert_eq!(seq.notes.len(), f.evidence.len().max(1), "{}", f.id);
+        for (s, (_, note)) in f.evidence.iter().zip(&seq.notes) {
+            let label = s
+                .node
+                .as_ref()
+                .and_then(|n| map.node(n))
+                .map_or("", |n| n.label.as_str());
+            assert!(
+                note.starts_with(label) && note.contains(&s.action),
+                "{note}"
+            );
+            assert!(note.ends_with(&s.outcome), "{note}");
+        }
+    }
+}
+
+const HOSTILE_STEP: &str = "wrap: Анна 東京 said \"hi\" <script>alert('x')</script> & left; #1 100% %%{init}%% style:#fff; end";
+
+#[test]
+fn labels_with_quotes_brackets_ampersands_and_non_latin_text_survive_sequence_diagrams() {
+    let mut map = banking();
+    map.nodes[0].label = HOSTILE_STEP.to_owned();
+    let login = map.nodes[0].id.as_str().to_owned();
+    let two_lines = format!("{HOSTILE_STEP}\r\nsecond line:");
+    let finding = Finding::new("BIND-NONE", vec![], "x")
+        .expect("in the catalogue")
+        .with_evidence(vec![
+            step(Some(0), "user", HOSTILE_STEP, HOSTILE_STEP, Some(&login)),
+            step(
+                Some(1000),
+                "attacker",
+                &two_lines,
+                "refused: <none> & \"no\"",
+                Some(&login),
+            ),
+            step(None, HOSTILE_STEP, HOSTILE_STEP, "", None),
+            step(None, "drawing", HOSTILE_STEP, HOSTILE_STEP, Some(&login)),
+            step(None, "engine", "", "", None),
+        ]);
+    let text = export::sequence_diagram(&finding, &map);
+    let seq = check_sequence(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    for raw in ["<script", "%%", "\"", "style:", "wrap:"] {
+        assert!(!text.contains(raw), "{raw} left raw in\n{text}");
+    }
+    let texts = seq.texts();
+    let shown = |wanted: &str| texts.iter().filter(|t| t.contains(wanted)).count();
+    assert_eq!(
+        seq.participants
+            .iter()
+            .filter_map(|(_, _, a)| a.as_deref())
+            .collect::<Vec<_>>(),
+        [HOSTILE_STEP],
+        "an actor we do not know is a participant named as written"
+    );
+    assert!(shown(HOSTILE_STEP) >= 6, "{texts:#?}");
+    assert!(
+        texts
+            .iter()
+            .any(|t| t.ends_with(&format!("{HOSTILE_STEP}\nsecond line: (at {HOSTILE_STEP})"))),
+        "{texts:#?}"
+    );
+    assert!(texts.contains(&"refused: <none> & \"no\""));
+    assert!(
+        seq.messages
+            .iter()
+            .any(|(_, arrow, _, t)| arrow == "--x" && t.starts_with("refused"))
+    );
+    assert!(
+        texts.iter().any(|t| t == &HOSTILE_STEP),
+        "the node label as the browser's request"
+    );
+}
+
+#[test]
+fn a_long_trace_keeps_its_first_and_last_steps_and_says_how_many_it_left_out() {
+    let steps: Vec<Step> = (0..100)
+        .map(|i| {
+            step(
+                Some(i * 60_000),
+                "attacker",
+                &format!("try {i}"),
+                "accepted",
+                None,
+            )
+        })
+        .collect();
+    let finding = Finding::new("BIND-NONE", vec![], "x")
+        .expect("in the catalogue")
+        .with_evidence(steps);
+    let text = export::sequence_diagram(&finding, &banking());
+    let seq = check_sequence(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    assert!(text.lines().count() < 60, "short enough to read aloud");
+    let tries: Vec<&str> = seq
+        .messages
+        .iter()
+        .filter(|(from, ..)| from == "Attacker")
+        .map(|(.., t)| t.as_str())
+        .collect();
+    assert!(tries.first().is_some_and(|t| t.ends_with("\ntry 0")));
+    assert!(tries.last().is_some_and(|t| t.ends_with("\ntry 99")));
+    assert!(
+        seq.notes.iter().any(|(_, n)| n.contains("76 more steps")),
+        "{text}"
+    );
+}
+
+// ── The Markdown report of a simulation ──────────────────────────────────────────────────────
+
+fn mermaid_blocks(md: &str) -> Vec<&str> {
+    md.split("```mermaid\n")
+        .skip(1)
+        .filter_map(|rest| rest.split("```").next())
+        .collect()
+}
+
+/// The banking map's lint findings plus a simulated one, with the metrics a run reports.
+fn simulated_markdown() -> String {
+    let t = templates::find("banking").expect("bundled");
+    let map = t.load().expect("loads").map;
+    let plan = sessionmap::compile::compile(&map);
+    let profile = sessionmap::compile::Profile::default_profile();
+    let mut findings = sessionmap::compile::lint(&map, &plan, profile);
+    findings.push(replay_finding());
+    let mut report = Report::new(&map.title, "templates/banking.ron", profile.name, findings);
+    let serde_json::Value::Object(metrics) = serde_json::json!({
+        "users": 1000,
+        "days": 30,
+        "seed": 42,
+        "attack_success": {
+            "cookie-replay": { "attempts": 120, "succeeded": 37 },
+            "fixation": { "attempts": 0, "succeeded": 0 },
+        },
+        "exposure_window": {
+            "samples": 37, "p50_ms": 600_000, "p95_ms": 7_500_000, "max_ms": 28_800_000,
+            "open_ended": 3,
+        },
+        "revocation_latency": {
+            "samples": 0, "p50_ms": 0, "p95_ms": 0, "max_ms": 0, "open_ended": 0,
+        },
+        "unexpected_logouts_per_100_user_days": 4.167,
+        "reauth_prompts_per_100_user_days": 12.5,
+        "user_days_with_unexpected_logout": 0.031,
+        "peak_concurrent_sessions": 812,
+        "peak_store_bytes": 104_000,
+        "events": 1_234_567,
+        "a_metric_added_later": "<b>&</b>",
+    }) else {
+        unreachable!("an object literal")
+    };
+    report.metrics = metrics;
+    export::markdown_report(&map, &plan, &report, None)
+}
+
+#[test]
+fn the_markdown_report_of_a_simulation_holds_each_trace_as_a_sequence_diagram() {
+    let md = simulated_markdown();
+    let blocks = mermaid_blocks(&md);
+    assert_eq!(blocks.len(), 2, "the map and the one simulated finding");
+    check_mermaid(blocks[0]).expect("the map's flowchart parses");
+    let seq = check_sequence(blocks[1]).unwrap_or_else(|e| panic!("{e}\n{}", blocks[1]));
+    assert!(seq.ids().contains(&"Attacker"));
+    let trace = md
+        .find("### Trace of BIND-NONE — ")
+        .expect("a trace section");
+    assert!(
+        md.find("### BIND-NONE — ")
+            .is_some_and(|finding| finding < trace)
+    );
+    assert!(
+        md.contains("| idle timeout | 10 min | `idle` |"),
+        "derived policy"
+    );
+    assert!(
+        md.contains("| medium | `BIND-NONE` |"),
+        "the finding in the table"
+    );
+    assert!(
+        md.lines().any(|l| l.starts_with("- ")
+            && l.contains("replays the stolen session cookie again")
+            && l.ends_with("refused: session expired (idle)")),
+        "the evidence as a list too"
+    );
+}
+
+/// The layout of the figures is `report`'s (the same in text and `compare`); the report embeds
+/// it, in human units, and drops no metric it does not know.
+#[test]
+fn the_markdown_report_of_a_simulation_holds_its_metrics_in_human_units() {
+    let md = simulated_markdown();
+    let metrics = &md[md.find("\n## Metrics\n").expect("a metrics section")..];
+    for figure in [
+        "cookie-replay",
+        "30.8%",
+        "10 min",
+        "2 h 5 min",
+        "101.6 KiB",
+        "a metric added later",
+    ] {
+        assert!(metrics.contains(figure), "{figure}\n{metrics}");
+    }
+    assert!(!metrics.contains("<b>"), "escaped for Markdown");
+}
+
+#[test]
+fn a_lint_only_markdown_report_says_no_simulation_ran() {
+    let md = markdown_of("banking");
+    assert!(md.contains("\n## Metrics\n\nNo simulation ran"));
+    assert!(
+        !md.contains("## Evidence traces"),
+        "static findings need no trace"
+    );
 }

@@ -1,18 +1,22 @@
 //! The command line: subcommands, their output and exit codes (a contract scripts rely on).
 //!
 //! Exit codes: 0 ok; 1 findings at or above `--fail-on`; 2 bad input or usage, with a message
-//! on stderr that names the file and the problem. Logic lives in the library modules; this
-//! module only parses arguments, calls them and prints.
+//! on stderr that names the file and the problem — and for a simulation cancelled with Ctrl-C.
+//! Logic lives in the library modules; this module only parses arguments, calls them, prints,
+//! and watches a running simulation (progress bar, Ctrl-C).
 
-use std::io::Write as _;
+use std::io::{IsTerminal as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
 
 use crate::compile::{self, Profile};
 use crate::model::{self, Level};
-use crate::report::{Format, Report, Severity};
+use crate::report::{Comparison, Format, Report, Severity};
+use crate::sim::{self, SimError};
 use crate::templates;
 
 #[derive(Debug, Parser)]
@@ -60,6 +64,42 @@ enum Command {
     Lint {
         /// The map file (.ron) to lint.
         file: PathBuf,
+        #[command(flatten)]
+        report: ReportArgs,
+    },
+    /// Simulate users and attackers through the map against the real session engine, and
+    /// report the gaps with the events that prove them (static findings included) and metrics.
+    ///
+    /// The same map, population and seed give the same report (all but its `run` part, which
+    /// holds the wall time). Exit code 1 when a finding is at or above --fail-on; 2 for a file
+    /// that cannot be read, a population over the limits, or a run cancelled with Ctrl-C.
+    Simulate {
+        /// The map file (.ron) to simulate.
+        file: PathBuf,
+        #[command(flatten)]
+        population: PopulationArgs,
+        /// Worker threads; 0 = one per core. Does not change the result.
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
+        #[command(flatten)]
+        report: ReportArgs,
+    },
+    /// Run the same population and seed through two maps (policy A as it is, policy B the
+    /// candidate) and show them side by side: each metric with the difference and whether B is
+    /// better or worse, the findings B fixes, the ones it brings and the ones both have.
+    ///
+    /// Exit code 1 when B has a finding at or above --fail-on; 2 for bad input or a run
+    /// cancelled with Ctrl-C. SARIF output is B's report.
+    Compare {
+        /// Map A (.ron): usually the policy as it is.
+        file_a: PathBuf,
+        /// Map B (.ron): the candidate policy.
+        file_b: PathBuf,
+        #[command(flatten)]
+        population: PopulationArgs,
+        /// Worker threads; 0 = one per core. Does not change the result.
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
         #[command(flatten)]
         report: ReportArgs,
     },
@@ -136,6 +176,20 @@ struct ReportArgs {
     fail_on: String,
 }
 
+/// The simulated population, shared by `simulate` and `compare`.
+#[derive(Debug, clap::Args)]
+struct PopulationArgs {
+    /// Virtual users, spread over the map's personas by their shares.
+    #[arg(long, default_value_t = sim::Builder::default().users)]
+    users: u64,
+    /// Simulated days.
+    #[arg(long, default_value_t = sim::Builder::default().days)]
+    days: u32,
+    /// Seeds every random choice: the same seed gives the same report.
+    #[arg(long, default_value_t = sim::Builder::default().seed)]
+    seed: u64,
+}
+
 fn profile_names() -> clap::builder::PossibleValuesParser {
     clap::builder::PossibleValuesParser::new(Profile::ALL.map(|p| p.name))
 }
@@ -166,6 +220,19 @@ pub fn run() -> ExitCode {
         }) => new_from_template(&template, &output, force),
         Some(Command::Validate { file }) => validate(&file),
         Some(Command::Lint { file, report }) => lint(&file, &report),
+        Some(Command::Simulate {
+            file,
+            population,
+            threads,
+            report,
+        }) => simulate(&file, &population, threads, &report),
+        Some(Command::Compare {
+            file_a,
+            file_b,
+            population,
+            threads,
+            report,
+        }) => compare(&file_a, &file_b, &population, threads, &report),
         Some(Command::Export {
             file,
             format,
@@ -285,19 +352,60 @@ fn load_consistent(file: &Path) -> Result<(model::Map, String), ExitCode> {
     Ok((loaded.map, text))
 }
 
-fn lint(file: &Path, args: &ReportArgs) -> ExitCode {
-    let (map, text) = match load_consistent(file) {
-        Ok(loaded) => loaded,
-        Err(code) => return code,
-    };
-    let Some(profile) = Profile::named(&args.profile) else {
-        return fail(format!("unknown profile `{}`", args.profile));
-    };
+/// The profile and `--fail-on` threshold of a reporting command, checked before any work.
+fn profile_and_threshold(args: &ReportArgs) -> Result<(Profile, Severity), ExitCode> {
+    let profile = Profile::named(&args.profile)
+        .ok_or_else(|| fail(format!("unknown profile `{}`", args.profile)))?;
+    let threshold = args.fail_on.parse().map_err(fail)?;
+    Ok((profile, threshold))
+}
+
+/// Exit code 1 when `failed` (a finding at or above `--fail-on`), 0 otherwise.
+fn findings_exit(failed: bool) -> ExitCode {
+    if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// A map loaded for a reporting command, compiled (warnings printed) and linted.
+struct Checked {
+    map: model::Map,
+    text: String,
+    plan: compile::Plan,
+    findings: Vec<crate::report::Finding>,
+}
+
+fn load_and_lint(file: &Path, profile: Profile) -> Result<Checked, ExitCode> {
+    let (map, text) = load_consistent(file)?;
     let plan = compile::compile(&map);
     for d in &plan.diagnostics {
         eprintln!("{}: warning: {d}", file.display());
     }
     let findings = compile::lint(&map, &plan, profile);
+    Ok(Checked {
+        map,
+        text,
+        plan,
+        findings,
+    })
+}
+
+fn lint(file: &Path, args: &ReportArgs) -> ExitCode {
+    let (profile, threshold) = match profile_and_threshold(args) {
+        Ok(checked) => checked,
+        Err(code) => return code,
+    };
+    let Checked {
+        map,
+        text,
+        findings,
+        ..
+    } = match load_and_lint(file, profile) {
+        Ok(checked) => checked,
+        Err(code) => return code,
+    };
     let mut report = Report::new(
         &map.title,
         &file.display().to_string(),
@@ -306,15 +414,209 @@ fn lint(file: &Path, args: &ReportArgs) -> ExitCode {
     );
     report.locations = model::node_locations(&text);
     print!("{}", crate::report::render(&report, args.format));
-    let threshold: Severity = match args.fail_on.parse() {
-        Ok(s) => s,
-        Err(e) => return fail(e),
-    };
-    if report.fails_at(threshold) {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
+    findings_exit(report.fails_at(threshold))
+}
+
+fn builder(population: &PopulationArgs, threads: usize, profile: Profile) -> sim::Builder {
+    sim::Builder {
+        users: population.users,
+        days: population.days,
+        seed: population.seed,
+        profile,
+        threads,
     }
+}
+
+/// The message for a simulation that cannot run or did not finish, and exit code 2.
+fn sim_failed(file: &Path, e: &SimError) -> ExitCode {
+    match e {
+        SimError::Cancelled => fail("simulation cancelled"),
+        e => fail(format!("{}: {e}", file.display())),
+    }
+}
+
+/// Simulates one loaded map and returns its report (static findings included).
+fn simulated_report(
+    file: &Path,
+    checked: &Checked,
+    simulation: &sim::Simulation<'_>,
+    profile: &Profile,
+    label: &str,
+) -> Result<Report, ExitCode> {
+    let outcome = watch(simulation, label, file)?;
+    let mut report = outcome.report(
+        &checked.map,
+        &file.display().to_string(),
+        profile,
+        checked.findings.clone(),
+    );
+    report.locations = model::node_locations(&checked.text);
+    Ok(report)
+}
+
+fn simulate(
+    file: &Path,
+    population: &PopulationArgs,
+    threads: usize,
+    args: &ReportArgs,
+) -> ExitCode {
+    let (profile, threshold) = match profile_and_threshold(args) {
+        Ok(checked) => checked,
+        Err(code) => return code,
+    };
+    let checked = match load_and_lint(file, profile) {
+        Ok(checked) => checked,
+        Err(code) => return code,
+    };
+    let simulation = match builder(population, threads, profile).build(&checked.map, &checked.plan)
+    {
+        Ok(simulation) => simulation,
+        Err(e) => return sim_failed(file, &e),
+    };
+    let label = format!("simulating {}", file.display());
+    let report = match simulated_report(file, &checked, &simulation, &profile, &label) {
+        Ok(report) => report,
+        Err(code) => return code,
+    };
+    print!("{}", crate::report::render(&report, args.format));
+    findings_exit(report.fails_at(threshold))
+}
+
+fn compare(
+    file_a: &Path,
+    file_b: &Path,
+    population: &PopulationArgs,
+    threads: usize,
+    args: &ReportArgs,
+) -> ExitCode {
+    let (profile, threshold) = match profile_and_threshold(args) {
+        Ok(checked) => checked,
+        Err(code) => return code,
+    };
+    // Both maps are read and both populations checked before either run, so a mistake in B
+    // does not wait for A's simulation.
+    let (a, b) = match (
+        load_and_lint(file_a, profile),
+        load_and_lint(file_b, profile),
+    ) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(code), _) | (_, Err(code)) => return code,
+    };
+    let builder = builder(population, threads, profile);
+    let sim_a = match builder.clone().build(&a.map, &a.plan) {
+        Ok(simulation) => simulation,
+        Err(e) => return sim_failed(file_a, &e),
+    };
+    let sim_b = match builder.build(&b.map, &b.plan) {
+        Ok(simulation) => simulation,
+        Err(e) => return sim_failed(file_b, &e),
+    };
+    let label_a = format!("A: simulating {}", file_a.display());
+    let report_a = match simulated_report(file_a, &a, &sim_a, &profile, &label_a) {
+        Ok(report) => report,
+        Err(code) => return code,
+    };
+    let label_b = format!("B: simulating {}", file_b.display());
+    let report_b = match simulated_report(file_b, &b, &sim_b, &profile, &label_b) {
+        Ok(report) => report,
+        Err(code) => return code,
+    };
+    let comparison = Comparison::new(report_a, report_b);
+    print!(
+        "{}",
+        crate::report::render_comparison(&comparison, args.format)
+    );
+    findings_exit(comparison.fails_at(threshold))
+}
+
+/// Set by Ctrl-C; the watcher of a running simulation passes it on as a cancel.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Installs the Ctrl-C handler once: the first Ctrl-C asks the simulation to stop (it ends at
+/// its next event boundary and the command exits 2); a second one exits at once.
+fn catch_ctrl_c() {
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(|| {
+        // Without a handler (another one is installed, or the platform refuses), Ctrl-C keeps
+        // its default meaning and ends the process: nothing to report.
+        let _ = ctrlc::set_handler(|| {
+            if INTERRUPTED.swap(true, Ordering::SeqCst) {
+                eprintln!("sessionmap: simulation cancelled");
+                std::process::exit(i32::from(BAD_INPUT));
+            }
+        });
+    });
+}
+
+/// How long a run goes before a progress bar appears: quick runs print nothing extra.
+const PROGRESS_DELAY: Duration = Duration::from_millis(300);
+/// How often the watcher looks at the run's progress and at Ctrl-C.
+const PROGRESS_POLL: Duration = Duration::from_millis(50);
+
+/// Runs the simulation on a scoped thread while this one watches it: Ctrl-C cancels it, and a
+/// progress bar is drawn on stderr when stderr is a terminal and the run takes a moment.
+/// Whatever stops the run is reported here, once, with exit code 2.
+fn watch(
+    simulation: &sim::Simulation<'_>,
+    label: &str,
+    file: &Path,
+) -> Result<sim::Outcome, ExitCode> {
+    catch_ctrl_c();
+    let control = sim::Control::default();
+    let started = Instant::now();
+    let terminal = std::io::stderr().is_terminal();
+    let joined = std::thread::scope(|scope| {
+        let watcher = std::thread::current();
+        let control = &control;
+        let runner = scope.spawn(move || {
+            let outcome = simulation.run(control);
+            watcher.unpark();
+            outcome
+        });
+        let mut bar: Option<indicatif::ProgressBar> = None;
+        while !runner.is_finished() {
+            if INTERRUPTED.load(Ordering::SeqCst) {
+                control.cancel();
+            }
+            if terminal && bar.is_none() && started.elapsed() >= PROGRESS_DELAY {
+                bar = Some(progress_bar(label));
+            }
+            if let Some(bar) = &bar {
+                bar.set_position((control.progress().clamp(0.0, 1.0) * 1000.0) as u64);
+            }
+            std::thread::park_timeout(PROGRESS_POLL);
+        }
+        if let Some(bar) = bar {
+            bar.finish_and_clear();
+        }
+        runner.join()
+    });
+    match joined {
+        // Ctrl-C after the last event too: the user asked to stop, so no report.
+        _ if INTERRUPTED.load(Ordering::SeqCst) => Err(sim_failed(file, &SimError::Cancelled)),
+        Ok(Ok(outcome)) => Ok(outcome),
+        Ok(Err(e)) => Err(sim_failed(file, &e)),
+        // The simulator panicked and printed why; answer with an exit code, not a second panic.
+        Err(_) => Err(fail(format!(
+            "{}: the simulation stopped on an internal error (above)",
+            file.display()
+        ))),
+    }
+}
+
+fn progress_bar(label: &str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(1000),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
+    let style = indicatif::ProgressStyle::with_template(
+        "{msg} [{bar:32}] {percent:>3}% {elapsed} (eta {eta}) — Ctrl-C to cancel",
+    )
+    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+    .progress_chars("=> ");
+    bar.set_style(style);
+    bar.set_message(label.to_owned());
+    bar
 }
 
 /// How `export` draws, beyond the format.

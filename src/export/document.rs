@@ -1,12 +1,13 @@
 //! The Markdown report a team commits next to its code: the map's title and description, the
 //! diagram (an embedded Mermaid block and a link to the SVG), the derived policy of each flow as
-//! a table with the nodes each setting comes from, the findings and the profile used.
+//! a table with the nodes each setting comes from, the findings with a sequence diagram of each
+//! simulated one's trace, the metrics of the run and the profile used.
 
 use std::fmt::Write as _;
 
 use crate::compile::{Plan, describe};
 use crate::model::Map;
-use crate::report::{Report, markdown_escape, markdown_findings};
+use crate::report::{How, Report, markdown_escape, markdown_findings, markdown_metrics};
 
 /// The report in Markdown. `svg` is the diagram's file name relative to the report, if one is
 /// written beside it.
@@ -73,5 +74,51 @@ pub fn markdown_report(map: &Map, plan: &Plan, report: &Report, svg: Option<&str
 
     out.push_str("\n## Findings\n\n");
     out.push_str(&markdown_findings(report, "###"));
+    traces(&mut out, map, report);
+    metrics(&mut out, report);
     out
+}
+
+/// A sequence diagram of each simulated finding's evidence.
+fn traces(out: &mut String, map: &Map, report: &Report) {
+    let traced: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.how == How::Sim && !f.evidence.is_empty())
+        .collect();
+    if traced.is_empty() {
+        return;
+    }
+    section(out, "Evidence traces");
+    out.push_str("What the simulation did to prove each finding, in virtual time from the start of the run (day 0 00:00). The user acts through a browser; a crossed arrow is a request the server refused.\n");
+    for f in traced {
+        let _ = writeln!(
+            out,
+            "\n### Trace of {} — {}\n",
+            f.id,
+            markdown_escape(&f.title)
+        );
+        out.push_str("```mermaid\n");
+        out.push_str(&super::sequence_diagram(f, map));
+        out.push_str("```\n");
+    }
+}
+
+/// The run's numbers as the report module lays them out everywhere else; for a lint, a line
+/// saying why there are none.
+fn metrics(out: &mut String, report: &Report) {
+    if report.metrics.is_empty() {
+        section(out, "Metrics");
+        out.push_str("No simulation ran, so nothing was measured: every finding above is read from the drawing.\n");
+    } else {
+        out.truncate(out.trim_end_matches('\n').len());
+        out.push('\n');
+        out.push_str(&markdown_metrics(report, "##"));
+    }
+}
+
+/// Starts a `##` section one blank line after whatever came before.
+fn section(out: &mut String, title: &str) {
+    out.truncate(out.trim_end_matches('\n').len());
+    let _ = write!(out, "\n\n## {title}\n\n");
 }

@@ -58,16 +58,20 @@ fn mermaid_ids(map: &Map) -> HashMap<&str, String> {
     ids
 }
 
-/// Text for inside a Mermaid `"..."` label: quotes and markup characters as entity codes.
+/// Text for inside a Mermaid `"..."` label: quotes and markup characters as entity codes. A
+/// colon with no space after it is encoded too: Mermaid's pre-pass drops the last `;` of any line
+/// where `style` is followed by `:`, non-spaces and `#`, which would cut an entity code short.
 pub fn mermaid_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
         match c {
             '"' => out.push_str("#quot;"),
             '<' => out.push_str("#lt;"),
             '>' => out.push_str("#gt;"),
             '&' => out.push_str("#amp;"),
             '#' => out.push_str("#35;"),
+            ':' if !matches!(chars.peek(), Some(' ' | '\t')) => out.push_str("#58;"),
             '\n' | '\r' => out.push(' '),
             c => out.push(c),
         }

@@ -2,9 +2,12 @@
 //!
 //! This module does not decide what is a finding: the static rules (`compile`) and the
 //! simulator do. It holds the gap catalogue (ids are a public contract, see `GAPS.md`) and
-//! turns a [`Report`] into what people and tools read.
+//! turns a [`Report`] into what people and tools read, and two reports into a [`Comparison`]
+//! (policy A against policy B, for `sessionmap compare`).
 
 mod catalogue;
+mod compare;
+mod metrics;
 mod render;
 
 use std::collections::BTreeMap;
@@ -16,7 +19,8 @@ use serde::Serialize;
 use crate::model::{EdgeId, NodeId};
 
 pub use catalogue::{CATALOGUE, Entry, How, entry};
-pub use render::{Format, markdown_escape, markdown_findings, render};
+pub use compare::{Change, Comparison, MetricChange, render_comparison};
+pub use render::{Format, markdown_escape, markdown_findings, markdown_metrics, render};
 
 /// How bad a gap is. Ordered: `Low < Medium < High < Critical`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]

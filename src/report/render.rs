@@ -5,7 +5,8 @@ use std::fmt::Write as _;
 
 use serde_json::{Value, json};
 
-use super::{CATALOGUE, Finding, Report, Severity};
+use super::metrics;
+use super::{CATALOGUE, Finding, Report, Severity, Step};
 
 /// An output format for `lint`, `simulate` and `compare`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -25,14 +26,14 @@ pub fn render(report: &Report, format: Format) -> String {
     }
 }
 
-fn json_text(value: &Value) -> String {
+pub(super) fn json_text(value: &Value) -> String {
     // Serialising a Value built from strings and numbers cannot fail.
     let mut s = serde_json::to_string_pretty(value).unwrap_or_default();
     s.push('\n');
     s
 }
 
-fn counts(report: &Report) -> String {
+pub(super) fn counts(report: &Report) -> String {
     let n = report.findings.len();
     if n == 0 {
         return "no findings".to_owned();
@@ -51,7 +52,7 @@ fn counts(report: &Report) -> String {
     )
 }
 
-fn node_list(f: &Finding) -> String {
+pub(super) fn node_list(f: &Finding) -> String {
     f.nodes
         .iter()
         .map(|n| n.as_str())
@@ -104,13 +105,60 @@ fn text(report: &Report) -> String {
         let _ = writeln!(out, "         nodes: {}{at}", node_list(f));
         out.push_str(&wrap(&f.explanation, 88, "         "));
         for step in &f.evidence {
-            let _ = writeln!(out, "         - {}: {}", step.action, step.outcome);
+            let _ = writeln!(
+                out,
+                "         - {}{}: {}",
+                when(step),
+                step.action,
+                step.outcome
+            );
         }
         if !f.references.is_empty() {
             let _ = writeln!(out, "         see: {}", f.references.join("; "));
         }
     }
+    text_metrics(&mut out, report);
     out
+}
+
+/// "at 2 h 5 min, attacker: " for a simulated step; nothing for a drawn fact, so static
+/// evidence reads as it always has.
+fn when(step: &Step) -> String {
+    match step.at_ms {
+        Some(ms) => format!("at {}, {}: ", metrics::duration_text(ms as f64), step.actor),
+        None => String::new(),
+    }
+}
+
+/// The metrics after the findings, one figure a line with the values in a column, then the
+/// run's own figures (wall time, threads). Nothing for a lint, whose metrics are empty.
+fn text_metrics(out: &mut String, report: &Report) {
+    if report.metrics.is_empty() {
+        return;
+    }
+    let lines = metrics::lines(&report.metrics);
+    let width = lines
+        .iter()
+        .filter(|l| l.value.is_some())
+        .map(|l| 2 * l.depth + l.label.chars().count())
+        .max()
+        .unwrap_or(0);
+    let _ = writeln!(out, "\nMetrics");
+    for l in &lines {
+        let indent = "  ".repeat(l.depth + 1);
+        match &l.value {
+            Some(v) => {
+                let pad = width - 2 * l.depth;
+                let _ = writeln!(out, "{indent}{:<pad$}  {v}", l.label);
+            }
+            None => {
+                let _ = writeln!(out, "{indent}{}", l.label);
+            }
+        }
+    }
+    if !report.run.is_empty() {
+        let _ = writeln!(out, "\nRun: {}", metrics::run_text(&report.run));
+    }
 }
 
 fn finding_json(f: &Finding) -> Value {
@@ -154,6 +202,41 @@ fn markdown(report: &Report) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "# Session gaps: {}\n", markdown_escape(&report.map));
     out.push_str(&markdown_findings(report, "##"));
+    out.push_str(&markdown_metrics(report, "##"));
+    out
+}
+
+/// The metrics as a Markdown table under a `heading` (`##`) section; nothing when there are
+/// none (a lint). The run's wall time is left out so a committed report changes only when the
+/// results do.
+pub fn markdown_metrics(report: &Report, heading: &str) -> String {
+    let mut out = String::new();
+    if report.metrics.is_empty() {
+        return out;
+    }
+    let _ = writeln!(out, "\n{heading} Metrics\n");
+    let _ = writeln!(out, "| metric | value |");
+    let _ = writeln!(out, "|---|---|");
+    let mut group: Vec<String> = Vec::new();
+    for l in metrics::lines(&report.metrics) {
+        group.truncate(l.depth);
+        match l.value {
+            Some(v) => {
+                let label = if group.is_empty() {
+                    l.label
+                } else {
+                    format!("{}: {}", group.join(": "), l.label)
+                };
+                let _ = writeln!(
+                    out,
+                    "| {} | {} |",
+                    markdown_escape(&label),
+                    markdown_escape(&v)
+                );
+            }
+            None => group.push(l.label),
+        }
+    }
     out
 }
 
@@ -206,7 +289,8 @@ pub fn markdown_findings(report: &Report, heading: &str) -> String {
             for s in &f.evidence {
                 let _ = writeln!(
                     out,
-                    "- {}: {}",
+                    "- {}{}: {}",
+                    markdown_escape(&when(s)),
                     markdown_escape(&s.action),
                     markdown_escape(&s.outcome)
                 );
@@ -336,6 +420,51 @@ fn sarif_uri(file: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn report_with_metrics() -> Report {
+        let mut report = Report::new("Shop", "shop.ron", "asvs-l2", Vec::new());
+        if let Value::Object(metrics) = json!({
+            "users": 10,
+            "attack_success": { "replay": { "attempts": 4, "succeeded": 1 } },
+            "peak_store_bytes": 2048,
+        }) {
+            report.metrics = metrics;
+        }
+        report.run.insert("wall_ms".into(), 1500.into());
+        report
+    }
+
+    #[test]
+    fn a_report_without_metrics_renders_no_metrics_section() {
+        let report = Report::new("Shop", "shop.ron", "asvs-l2", Vec::new());
+        assert_eq!(
+            render(&report, Format::Text),
+            "Shop (shop.ron) — profile asvs-l2\nno findings\n"
+        );
+        assert!(!render(&report, Format::Markdown).contains("Metrics"));
+    }
+
+    #[test]
+    fn text_lists_the_metrics_in_a_column_then_the_run() {
+        let text = render(&report_with_metrics(), Format::Text);
+        assert!(
+            text.ends_with(
+                "\nMetrics\n  users       10\n  attack success\n    replay    1 of 4 succeeded (25%)\n  peak store  2.0 KiB\n\nRun: wall 1.5 s\n"
+            ),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn markdown_lists_the_metrics_in_a_table_without_the_run() {
+        let md = render(&report_with_metrics(), Format::Markdown);
+        assert!(md.contains("## Metrics\n\n| metric | value |\n|---|---|\n| users | 10 |\n"));
+        assert!(
+            md.contains("| attack success: replay | 1 of 4 succeeded (25%) |"),
+            "{md}"
+        );
+        assert!(!md.contains("wall"), "{md}");
+    }
 
     #[test]
     fn rule_names_are_camel_case_identifiers() {
