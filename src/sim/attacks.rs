@@ -599,8 +599,9 @@ fn predict_id(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
             lab.step(
                 "attacker",
                 format!(
-                    "derives candidate ids from its own and tries them ({} tries)",
-                    n + 1
+                    "derives candidate ids from its own and tries them ({} {})",
+                    n + 1,
+                    if n == 0 { "try" } else { "tries" }
                 ),
                 format!("id {} accepted as {whom}", short(&guess)),
                 &node,
