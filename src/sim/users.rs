@@ -26,6 +26,13 @@ use crate::engine::{
 use crate::model::{Behaviour, Device, Map, NodeId, NodeKind, Trigger};
 use crate::report::Step;
 
+/// Bits of a packed event key that name who acts (users are below `SAMPLER`).
+const WHO_BITS: u32 = 13;
+const WHO_MASK: u64 = (1 << WHO_BITS) - 1;
+/// The hourly sampler's place in the event queue (after every user at the same instant).
+const SAMPLER: u32 = (1 << WHO_BITS) - 1;
+const _: () = assert!(SHARD_USERS < SAMPLER as u64);
+
 /// A user gives up waiting for a background tab after this long.
 const TAB_OPEN_MAX: u64 = 8 * HOUR;
 /// Share of first visits that go through sign-up, where it is drawn.
@@ -509,7 +516,10 @@ pub(super) fn play(
         events: 0,
         horizon,
     };
-    let mut heap: BinaryHeap<Reverse<(u64, u32)>> = BinaryHeap::with_capacity(count as usize + 1);
+    // Events are packed as `time << 13 | who` (a shard has at most 4,096 users plus the
+    // sampler): one integer compare per heap step, ordered by time then user.
+    let mut heap: BinaryHeap<Reverse<u64>> = BinaryHeap::with_capacity(count as usize + 1);
+    let key = |t: u64, who: u32| Reverse(t << WHO_BITS | u64::from(who));
     if total_share > 0 {
         for i in 0..count {
             let mut roll = pop.rng.random_range(0..total_share);
@@ -556,17 +566,18 @@ pub(super) fn play(
                 lost_pending: None,
                 last_action: (0, 0),
             });
-            heap.push(Reverse((0, i as u32)));
+            heap.push(key(0, i as u32));
         }
     }
     let hours = horizon / HOUR;
     result.hourly_sessions = vec![0; hours as usize];
     result.hourly_bytes = vec![0; hours as usize];
     if hours > 0 {
-        heap.push(Reverse((HOUR, u32::MAX)));
+        heap.push(key(HOUR, SAMPLER));
     }
     let mut since_check = 0u32;
-    while let Some(Reverse((now, who))) = heap.pop() {
+    while let Some(Reverse(packed)) = heap.pop() {
+        let (now, who) = (packed >> WHO_BITS, (packed & WHO_MASK) as u32);
         since_check += 1;
         if since_check >= 4096 {
             since_check = 0;
@@ -575,7 +586,7 @@ pub(super) fn play(
             }
         }
         pop.clock.set(Timestamp::from_millis(now));
-        if who == u32::MAX {
+        if who == SAMPLER {
             let hour = (now / HOUR) as usize;
             let (mut live, mut bytes) = (0, 0);
             for e in pop.engines.iter_mut().flatten() {
@@ -588,12 +599,12 @@ pub(super) fn play(
                 result.hourly_bytes[hour - 1] = bytes;
             }
             if now + HOUR <= horizon {
-                heap.push(Reverse((now + HOUR, u32::MAX)));
+                heap.push(key(now + HOUR, SAMPLER));
             }
             continue;
         }
         if let Some(next) = pop.act(who as usize, now) {
-            heap.push(Reverse((next, who)));
+            heap.push(key(next, who));
         }
     }
     for u in &pop.users {
