@@ -4,7 +4,7 @@ use std::fs;
 use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use super::validate::{Diagnostic, validate_with_source};
@@ -126,7 +126,7 @@ pub fn load_str(text: &str, path: &Path) -> Result<Loaded, LoadError> {
 
 /// RON as map files use it: optional values are written plainly (`lane: "customer"`, not
 /// `lane: Some("customer")`), for files people read and edit by hand.
-pub(super) fn ron_options() -> ron::Options {
+pub(crate) fn ron_options() -> ron::Options {
     ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
 }
 
@@ -153,6 +153,11 @@ fn describe(code: &ron::Error) -> String {
 
 /// The map as RON text, byte-for-byte stable for an unchanged map.
 pub fn to_ron(map: &Map) -> Result<String, SaveError> {
+    ron_text(map)
+}
+
+/// Any part of a map (a clipboard fragment, say) as RON text, laid out exactly as map files are.
+pub(crate) fn ron_text<T: Serialize>(value: &T) -> Result<String, SaveError> {
     let config = ron::ser::PrettyConfig::new()
         .indentor("    ")
         .new_line("\n")
@@ -162,7 +167,7 @@ pub fn to_ron(map: &Map) -> Result<String, SaveError> {
         .separate_tuple_members(false)
         .enumerate_arrays(false);
     let mut text = ron_options()
-        .to_string_pretty(map, config)
+        .to_string_pretty(value, config)
         .map_err(|e| SaveError::Serialise(e.to_string()))?;
     text.push('\n');
     Ok(text)

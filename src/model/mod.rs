@@ -20,6 +20,7 @@ pub use io::{
     Backup, LoadError, Loaded, SaveError, load_file, load_str, save_file, save_file_with, to_ron,
     write_atomically,
 };
+pub(crate) use io::{ron_options, ron_text};
 pub use kinds::*;
 pub use persona::{ActiveHours, Behaviour, Device, Persona};
 pub use synthetic::synthetic;

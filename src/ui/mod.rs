@@ -3,6 +3,10 @@
 //! it calls `model`, `templates` and `export::geometry`.
 
 mod canvas;
+mod clipboard;
+mod document;
+mod layout;
+mod recovery;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -14,6 +18,15 @@ use crate::model::{self, Diagnostic, Group, Level, Map};
 use crate::templates;
 
 pub use canvas::{CanvasState, canvas_ui};
+pub use clipboard::{ClipboardError, Fragment, copy_selection, paste};
+pub use document::{
+    Command, Document, EdgeEdit, EditError, HISTORY_LIMIT, LaneEdit, NodeEdit, NoteEdit, Selection,
+};
+pub use layout::{auto_layout, lane_at, search};
+pub use recovery::{
+    Recovery, RecoveryError, discard_recovery, find_recovery, recovery_dir, recovery_file,
+    write_recovery, write_recovery_at,
+};
 
 /// What the window opens on.
 #[derive(Clone, Debug)]
