@@ -1,4 +1,5 @@
-//! The canvas: paints a map's [`Diagram`] in a pannable, zoomable scene.
+//! The canvas: paints a map's [`Diagram`] in a pannable, zoomable scene and turns pointer
+//! gestures into [`Command`]s (it never changes the map itself).
 //!
 //! Each node is also an accessible widget labelled with its label, so screen readers and UI
 //! tests find it by name.
@@ -8,39 +9,134 @@ use egui::{
     epaint::CubicBezierShape, vec2,
 };
 
+use super::document::{Command, Selection};
+use super::palette::{PaletteDrag, PaletteState};
 use crate::export::geometry::{self, Diagram, EdgeShape, NodeShape, Shape};
+use crate::model::{Map, NodeId, NodeKind, Pos};
 
 /// What the canvas remembers between frames.
 #[derive(Clone, Debug)]
 pub struct CanvasState {
     /// The part of the scene in view; `Rect::ZERO` means "fit the map on the next frame".
     pub view: Rect,
+    /// Snap moved and placed nodes to the grid.
+    pub snap: bool,
+    /// Show the minimap.
+    pub minimap: bool,
 }
 
 impl Default for CanvasState {
     fn default() -> Self {
-        CanvasState { view: Rect::ZERO }
+        CanvasState {
+            view: Rect::ZERO,
+            snap: false,
+            minimap: false,
+        }
     }
 }
 
 impl CanvasState {
-    /// Fits the whole map in view on the next frame.
+    /// Fits the whole map in view.
     pub fn fit(&mut self, diagram: &Diagram) {
         self.view = diagram.bounds;
     }
+
+    /// Fits the whole map in view on the next frame (after a new map is loaded).
+    pub fn fit_next_frame(&mut self) {
+        self.view = Rect::ZERO;
+    }
+
+    /// Brings the selected nodes into view (the whole map when nothing is selected).
+    pub fn zoom_to(&mut self, diagram: &Diagram, selection: &Selection) {
+        let rect = diagram
+            .nodes
+            .iter()
+            .filter(|n| selection.nodes.iter().any(|id| id.as_str() == n.id))
+            .map(|n| n.rect)
+            .reduce(|a, b| a.union(b));
+        match rect {
+            Some(r) => self.view = r.expand(120.0),
+            None => self.fit(diagram),
+        }
+    }
 }
 
-/// Draws the diagram; returns the id of the node under the pointer, if any.
-pub fn canvas_ui(ui: &mut egui::Ui, state: &mut CanvasState, diagram: &Diagram) -> Option<String> {
+/// What the canvas asks for this frame.
+#[derive(Debug, Default)]
+pub struct CanvasOutput {
+    pub commands: Vec<Command>,
+    /// A drag of the selection ended: the next move is a new undo step.
+    pub drag_ended: bool,
+    /// Select what the commands create (a node placed from the palette).
+    pub select_created: bool,
+    /// The node under the pointer.
+    pub hovered: Option<NodeId>,
+}
+
+/// Grid spacing for snapping, in scene units.
+pub const GRID: f32 = 20.0;
+
+fn snapped(p: Pos2, snap: bool) -> Pos2 {
+    if snap {
+        Pos2::new((p.x / GRID).round() * GRID, (p.y / GRID).round() * GRID)
+    } else {
+        p
+    }
+}
+
+fn place(kind: &NodeKind, at: Pos2, map: &Map, snap: bool) -> Command {
+    let size = crate::model::Size::NODE;
+    let top_left = snapped(at - vec2(size.0 / 2.0, size.1 / 2.0), snap);
+    Command::AddNode {
+        kind: kind.clone(),
+        pos: Pos(top_left.x, top_left.y),
+        lane: super::layout::lane_at(map, at.y),
+    }
+}
+
+/// Draws the diagram and turns gestures into commands: click selects (Shift adds), dragging a
+/// selected node moves the selection, clicking empty space with a palette kind armed places it,
+/// dropping a palette item places it where it is dropped.
+pub fn canvas_ui(
+    ui: &mut egui::Ui,
+    state: &mut CanvasState,
+    diagram: &Diagram,
+    map: &Map,
+    selection: &mut Selection,
+    palette: &mut PaletteState,
+) -> CanvasOutput {
     if state.view == Rect::ZERO || !state.view.is_finite() {
         state.fit(diagram);
     }
+    let mut out = CanvasOutput::default();
     let mut hovered = None;
+    let snap = state.snap;
     egui::Scene::new()
         .zoom_range(0.1..=4.0)
         .show(ui, &mut state.view, |ui| {
-            // Claim the whole drawing so the scene knows its extent.
-            ui.allocate_rect(diagram.bounds, Sense::hover());
+            // Claim the whole drawing (and room around it) so the scene knows its extent and
+            // clicks on empty space reach the canvas.
+            let background = ui.allocate_rect(diagram.bounds.expand(2000.0), Sense::click());
+            if let Some(dropped) = background.dnd_release_payload::<PaletteDrag>()
+                && let Some(at) = ui.ctx().pointer_interact_pos()
+            {
+                let at = ui
+                    .ctx()
+                    .layer_transform_from_global(ui.layer_id())
+                    .map_or(at, |t| t * at);
+                out.commands.push(place(&dropped.0, at, map, snap));
+                out.select_created = true;
+            }
+            if background.clicked() {
+                match (&palette.armed, background.interact_pointer_pos()) {
+                    (Some(kind), Some(at)) => {
+                        out.commands.push(place(kind, at, map, snap));
+                        out.select_created = true;
+                        palette.armed = None;
+                    }
+                    _ => *selection = Selection::default(),
+                }
+            }
             let painter = ui.painter().clone();
             let colors = diagram.colors;
             for lane in &diagram.lanes {
@@ -74,25 +170,71 @@ pub fn canvas_ui(ui: &mut egui::Ui, state: &mut CanvasState, diagram: &Diagram) 
                 edge_ui(&painter, edge, colors.background, colors.text);
             }
             for node in &diagram.nodes {
+                let id = NodeId(node.id.clone());
                 let response = ui.interact(
                     node.rect,
                     ui.scope_id().with(("node", &node.id)),
-                    Sense::hover(),
+                    Sense::click_and_drag(),
                 );
                 let label = node.label.clone();
+                let selected = selection.nodes.contains(&id);
                 response.widget_info(|| {
-                    egui::WidgetInfo::labeled(egui::Role::Button, true, label.clone())
+                    egui::WidgetInfo::selected(egui::Role::Button, true, selected, label.clone())
                 });
                 if response.hovered() {
-                    hovered = Some(node.id.clone());
+                    hovered = Some(id.clone());
+                }
+                if response.clicked() || response.drag_started() && !selected {
+                    let additive = ui.input(|i| i.modifiers.shift || i.modifiers.command);
+                    if additive {
+                        if !selection.nodes.remove(&id) {
+                            selection.nodes.insert(id.clone());
+                        }
+                    } else if !(response.drag_started() && selected) {
+                        *selection = Selection::of_nodes([id.clone()]);
+                    }
+                }
+                if response.dragged() && selection.nodes.contains(&id) {
+                    let delta = response.drag_delta();
+                    if delta != egui::Vec2::ZERO {
+                        out.commands.push(Command::Move {
+                            items: selection.clone(),
+                            dx: delta.x,
+                            dy: delta.y,
+                        });
+                    }
+                }
+                if response.drag_stopped() {
+                    out.drag_ended = true;
+                    if snap {
+                        let items = selection.clone();
+                        let moved: Vec<(NodeId, Pos)> = map
+                            .nodes
+                            .iter()
+                            .filter(|n| items.nodes.contains(&n.id))
+                            .map(|n| {
+                                let p = snapped(Pos2::new(n.pos.0, n.pos.1), true);
+                                (n.id.clone(), Pos(p.x, p.y))
+                            })
+                            .collect();
+                        out.commands.push(Command::PlaceNodes(moved));
+                    }
                 }
                 node_ui(
                     &painter,
                     node,
                     colors.text,
                     colors.muted_text,
-                    response.hovered(),
+                    response.hovered() || selected,
                 );
+                if selected {
+                    painter.rect_stroke(
+                        node.rect.expand(4.0),
+                        CornerRadius::same(10),
+                        Stroke::new(2.0, ui.visuals().selection.stroke.color),
+                        StrokeKind::Outside,
+                    );
+                }
             }
             for note in &diagram.notes {
                 painter.rect_filled(note.rect, CornerRadius::same(2), note.fill);
@@ -107,7 +249,8 @@ pub fn canvas_ui(ui: &mut egui::Ui, state: &mut CanvasState, diagram: &Diagram) 
                 painter.galley(note.rect.min + vec2(8.0, 8.0), galley, Color32::BLACK);
             }
         });
-    hovered
+    out.hovered = hovered;
+    out
 }
 
 fn text_half_width(ui: &egui::Ui, text: &str, size: f32) -> f32 {

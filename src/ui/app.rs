@@ -1,0 +1,1108 @@
+//! The editor window: menus and shortcuts, the palette, the canvas, the inspector and the
+//! status bar around one [`Document`]. Panels return [`Command`]s; [`Editor::apply`] is the only
+//! place they reach the document, so undo/redo, autosave and the live lint see every change.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use egui::{Key, KeyboardShortcut, Modifiers, RichText, ScrollArea};
+
+use super::canvas::{self, CanvasState};
+use super::document::{Command, Document, Selection};
+use super::inspector::{self, InspectorState};
+use super::palette::{self, PaletteState};
+use super::{Startup, clipboard, layout, recovery};
+use crate::compile::{self, Profile};
+use crate::export::geometry::{self, Diagram, Theme};
+use crate::model::{self, Level};
+use crate::report::Finding;
+use crate::templates;
+
+/// How often a dirty document is written to the recovery file.
+const AUTOSAVE_EVERY: Duration = Duration::from_secs(5);
+/// Recent files remembered.
+const RECENT_MAX: usize = 8;
+
+/// A keyboard shortcut, shown in menus and the help overlay.
+struct Shortcut {
+    keys: KeyboardShortcut,
+    what: &'static str,
+}
+
+const fn shortcut(modifiers: Modifiers, key: Key, what: &'static str) -> Shortcut {
+    Shortcut {
+        keys: KeyboardShortcut::new(modifiers, key),
+        what,
+    }
+}
+
+const CMD: Modifiers = Modifiers::COMMAND;
+const CMD_SHIFT: Modifiers = Modifiers {
+    shift: true,
+    ..Modifiers::COMMAND
+};
+const NEW: Shortcut = shortcut(CMD, Key::N, "New from template");
+const OPEN: Shortcut = shortcut(CMD, Key::O, "Open…");
+const SAVE: Shortcut = shortcut(CMD, Key::S, "Save");
+const SAVE_AS: Shortcut = shortcut(CMD_SHIFT, Key::S, "Save as…");
+const UNDO: Shortcut = shortcut(CMD, Key::Z, "Undo");
+const REDO: Shortcut = shortcut(CMD_SHIFT, Key::Z, "Redo");
+const REDO_Y: Shortcut = shortcut(CMD, Key::Y, "Redo");
+const COPY: Shortcut = shortcut(CMD, Key::C, "Copy");
+const CUT: Shortcut = shortcut(CMD, Key::X, "Cut");
+const DUPLICATE: Shortcut = shortcut(CMD, Key::D, "Duplicate");
+const SELECT_ALL: Shortcut = shortcut(CMD, Key::A, "Select all");
+const FIND: Shortcut = shortcut(CMD, Key::F, "Find a node");
+const LAYOUT: Shortcut = shortcut(CMD_SHIFT, Key::L, "Auto-layout");
+const DELETE: Shortcut = shortcut(Modifiers::NONE, Key::Delete, "Delete");
+const BACKSPACE: Shortcut = shortcut(Modifiers::NONE, Key::Backspace, "Delete");
+const FIT: Shortcut = shortcut(Modifiers::NONE, Key::F, "Zoom to fit");
+const ZOOM_SELECTION: Shortcut = shortcut(Modifiers::SHIFT, Key::F, "Zoom to selection");
+const PRESENT: Shortcut = shortcut(Modifiers::NONE, Key::F5, "Presentation mode");
+const HELP: Shortcut = shortcut(Modifiers::NONE, Key::F1, "Keyboard shortcuts");
+const ESCAPE: Shortcut = shortcut(Modifiers::NONE, Key::Escape, "Cancel / deselect");
+
+/// Shortcuts handled by the canvas itself, listed in the help overlay.
+const CANVAS_KEYS: &[(&str, &str)] = &[
+    ("Arrows", "Nudge the selection (Shift: 10×)"),
+    ("+ / −", "Zoom in / out"),
+    ("Drag empty space, middle mouse, scroll", "Pan"),
+    ("Ctrl + scroll, pinch", "Zoom"),
+    ("Shift + drag", "Select with a box"),
+    ("Drag a node's handle to another node", "Connect"),
+    ("?", "This help"),
+];
+
+/// What the window opens with, beyond the map: where recovery files go (none in tests).
+#[derive(Clone, Debug, Default)]
+pub struct EditorOptions {
+    /// Folder for the autosave recovery file; `None` turns autosave off.
+    pub recovery_dir: Option<PathBuf>,
+}
+
+/// Preferences that persist between runs (eframe storage).
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+struct Preferences {
+    dark: bool,
+    recent: Vec<PathBuf>,
+    snap: bool,
+    minimap: bool,
+}
+
+const PREFERENCES_KEY: &str = "sessionmap-preferences";
+
+/// A question the window is waiting on.
+enum Dialog {
+    /// The document has unsaved changes; what to do before `then`.
+    Discard { then: Pending },
+    /// A recovery file from a crashed session was found.
+    Recover(Box<recovery::Recovery>),
+    /// Something went wrong; say so.
+    Error(String),
+    /// New from template.
+    Gallery,
+}
+
+/// What the user answered in a dialog this frame.
+enum Answer {
+    Wait,
+    Close,
+    Proceed(Pending),
+    SaveThen(Pending),
+    Template(&'static str),
+    Restore,
+    DiscardRecovery,
+}
+
+/// What waits for an answer to "discard changes?".
+#[derive(Clone, Debug)]
+enum Pending {
+    Open(PathBuf),
+    OpenDialog,
+    Template(&'static str),
+    Quit,
+}
+
+/// The editor window.
+pub struct Editor {
+    doc: Document,
+    /// Where the document came from, shown when it has no file yet (`templates/banking.ron`).
+    origin: String,
+    /// Why the requested file could not be opened; shown instead of the canvas until another
+    /// file is opened. Nothing on disk is touched.
+    error: Option<String>,
+    selection: Selection,
+    canvas: CanvasState,
+    palette: PaletteState,
+    inspector: InspectorState,
+    theme: Theme,
+    diagram: Diagram,
+    /// The document revision and theme the diagram and findings were built for.
+    built_for: (u64, Theme),
+    findings: Vec<Finding>,
+    prefs: Preferences,
+    options: EditorOptions,
+    dialog: Option<Dialog>,
+    help: bool,
+    presenting: bool,
+    find: Option<String>,
+    last_autosave: f64,
+    autosaved_revision: Option<u64>,
+    title: String,
+    quitting: bool,
+    status: String,
+}
+
+impl Editor {
+    /// The editor on a startup choice; a file that fails to load shows its error.
+    pub fn open(startup: &Startup, options: EditorOptions) -> Self {
+        let (doc, origin, error) = match startup {
+            Startup::Default => match default_template() {
+                Ok((doc, origin)) => (doc, origin, None),
+                Err(e) => (Document::default(), String::new(), Some(e)),
+            },
+            Startup::File(path) => match Document::open(path) {
+                Ok(doc) => (doc, path.display().to_string(), None),
+                Err(e) => (Document::default(), String::new(), Some(e.to_string())),
+            },
+        };
+        let theme = Theme::Light;
+        let mut editor = Editor {
+            diagram: geometry::diagram(doc.map(), theme),
+            built_for: (u64::MAX, theme),
+            findings: Vec::new(),
+            doc,
+            origin,
+            error,
+            selection: Selection::default(),
+            canvas: CanvasState::default(),
+            palette: PaletteState::default(),
+            inspector: InspectorState::default(),
+            theme,
+            prefs: Preferences::default(),
+            dialog: None,
+            help: false,
+            presenting: false,
+            find: None,
+            last_autosave: 0.0,
+            autosaved_revision: None,
+            title: String::new(),
+            quitting: false,
+            status: String::new(),
+            options,
+        };
+        if let Some(dir) = &editor.options.recovery_dir {
+            match recovery::find_recovery(dir) {
+                Ok(Some(found)) => editor.dialog = Some(Dialog::Recover(Box::new(found))),
+                Ok(None) => {}
+                Err(e) => editor.status = format!("A recovery file could not be read: {e}"),
+            }
+        }
+        editor.rebuild();
+        editor
+    }
+
+    /// The document being edited (for tests and the CLI).
+    pub fn document(&self) -> &Document {
+        &self.doc
+    }
+
+    /// The current selection.
+    pub fn selection(&self) -> &Selection {
+        &self.selection
+    }
+
+    /// The static findings of the current map, as the status bar counts them.
+    pub fn findings(&self) -> &[Finding] {
+        &self.findings
+    }
+
+    /// The title the window shows: file name, an unsaved marker, the app.
+    pub fn window_title(&self) -> String {
+        if self.error.is_some() {
+            return "SessionMap".to_owned();
+        }
+        let name = self
+            .doc
+            .path()
+            .and_then(Path::file_name)
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| format!("{} (unsaved)", self.doc.map().title));
+        let dirty = if self.doc.is_dirty() { " •" } else { "" };
+        format!("{name}{dirty} — SessionMap")
+    }
+
+    /// Applies panel intents to the document; refused ones show in the status bar.
+    pub fn apply(&mut self, commands: impl IntoIterator<Item = Command>) {
+        for command in commands {
+            let what = command.description();
+            if let Err(e) = self.doc.apply(command) {
+                self.status = format!("{what}: {e}");
+            }
+        }
+        self.forget_missing();
+    }
+
+    fn forget_missing(&mut self) {
+        let map = self.doc.map();
+        self.selection
+            .nodes
+            .retain(|id| map.nodes.iter().any(|n| &n.id == id));
+        self.selection
+            .edges
+            .retain(|id| map.edges.iter().any(|e| &e.id == id));
+        self.selection
+            .notes
+            .retain(|id| map.notes.iter().any(|n| &n.id == id));
+    }
+
+    /// Rebuilds what is derived from the map when it (or the theme) changed.
+    fn rebuild(&mut self) {
+        let key = (self.doc.revision(), self.theme);
+        if self.built_for == key {
+            return;
+        }
+        self.built_for = key;
+        self.diagram = geometry::diagram(self.doc.map(), self.theme);
+        let plan = compile::compile(self.doc.map());
+        self.findings = compile::lint(self.doc.map(), &plan, Profile::default_profile());
+    }
+
+    fn set_theme(&mut self, theme: Theme) {
+        self.theme = theme;
+        self.prefs.dark = theme == Theme::Dark;
+        self.rebuild();
+    }
+
+    /// Restores preferences saved by a previous run.
+    pub fn load_preferences(&mut self, storage: &dyn eframe::Storage) {
+        if let Some(prefs) = eframe::get_value::<Preferences>(storage, PREFERENCES_KEY) {
+            self.prefs = prefs;
+            self.canvas.snap = self.prefs.snap;
+            self.canvas.minimap = self.prefs.minimap;
+            self.set_theme(if self.prefs.dark {
+                Theme::Dark
+            } else {
+                Theme::Light
+            });
+        }
+    }
+
+    // ----- files -----
+
+    fn load(&mut self, path: &Path) {
+        match Document::open(path) {
+            Ok(doc) => {
+                self.doc = doc;
+                self.origin = path.display().to_string();
+                self.error = None;
+                self.selection = Selection::default();
+                self.canvas.fit_next_frame();
+                self.remember(path);
+                self.status = format!("Opened {}", path.display());
+                self.rebuild();
+            }
+            Err(e) => self.dialog = Some(Dialog::Error(e.to_string())),
+        }
+    }
+
+    fn start_from_template(&mut self, name: &str) {
+        let Some(template) = templates::find(name) else {
+            return;
+        };
+        match template.load() {
+            Ok(loaded) => {
+                self.doc = Document::new(loaded.map, None);
+                self.origin = template.path().display().to_string();
+                self.error = None;
+                self.selection = Selection::default();
+                self.canvas.fit_next_frame();
+                self.rebuild();
+            }
+            Err(e) => self.dialog = Some(Dialog::Error(e.to_string())),
+        }
+    }
+
+    fn remember(&mut self, path: &Path) {
+        let path = path.to_path_buf();
+        self.prefs.recent.retain(|p| p != &path);
+        self.prefs.recent.insert(0, path);
+        self.prefs.recent.truncate(RECENT_MAX);
+    }
+
+    /// Saves to the document's file, or asks where. Returns whether it was saved.
+    fn save(&mut self) -> bool {
+        match self.doc.path().map(Path::to_path_buf) {
+            Some(path) => self.save_to(&path),
+            None => self.save_as(),
+        }
+    }
+
+    fn save_as(&mut self) -> bool {
+        let suggested = format!("{}.ron", slug(&self.doc.map().title));
+        let Some(path) = rfd::FileDialog::new()
+            .add_filter("SessionMap map", &["ron"])
+            .set_file_name(suggested)
+            .save_file()
+        else {
+            return false;
+        };
+        self.save_to(&path)
+    }
+
+    /// Saves atomically to `path`; the recovery file goes once the work is safe.
+    pub fn save_to(&mut self, path: &Path) -> bool {
+        match self.doc.save_as(path) {
+            Ok(()) => {
+                self.remember(path);
+                self.origin = path.display().to_string();
+                self.status = format!("Saved {}", path.display());
+                if let Some(dir) = &self.options.recovery_dir {
+                    let _ = recovery::discard_recovery(dir);
+                }
+                true
+            }
+            Err(e) => {
+                self.dialog = Some(Dialog::Error(e.to_string()));
+                false
+            }
+        }
+    }
+
+    fn open_dialog(&mut self) {
+        if let Some(path) = rfd::FileDialog::new()
+            .add_filter("SessionMap map", &["ron"])
+            .pick_file()
+        {
+            self.load(&path);
+        }
+    }
+
+    /// Runs `then` now, or first asks whether to discard unsaved changes.
+    fn guarded(&mut self, then: Pending) {
+        if self.doc.is_dirty() && self.error.is_none() {
+            self.dialog = Some(Dialog::Discard { then });
+        } else {
+            self.proceed(then);
+        }
+    }
+
+    fn proceed(&mut self, then: Pending) {
+        match then {
+            Pending::Open(path) => self.load(&path),
+            Pending::OpenDialog => self.open_dialog(),
+            Pending::Template(name) => self.start_from_template(name),
+            Pending::Quit => self.quitting = true,
+        }
+    }
+
+    fn autosave(&mut self, now: f64) {
+        let Some(dir) = self.options.recovery_dir.clone() else {
+            return;
+        };
+        if !self.doc.is_dirty() || now - self.last_autosave < AUTOSAVE_EVERY.as_secs_f64() {
+            return;
+        }
+        if self.autosaved_revision == Some(self.doc.revision()) {
+            return;
+        }
+        self.last_autosave = now;
+        match recovery::write_recovery(&dir, &self.doc) {
+            Ok(()) => self.autosaved_revision = Some(self.doc.revision()),
+            Err(e) => self.status = format!("Autosave failed: {e}"),
+        }
+    }
+
+    // ----- editing -----
+
+    fn copy(&mut self, ctx: &egui::Context) {
+        if self.selection.is_empty() {
+            return;
+        }
+        match clipboard::copy_selection(self.doc.map(), &self.selection) {
+            Ok(text) => {
+                ctx.copy_text(text);
+                self.status = format!("Copied {} item(s)", self.selection.len());
+            }
+            Err(e) => self.status = format!("Copy: {e}"),
+        }
+    }
+
+    fn paste_text(&mut self, text: &str, at: Option<model::Pos>) {
+        match clipboard::paste(self.doc.map(), text, at) {
+            Ok(command) => {
+                self.apply([command]);
+                self.selection = self.doc.last_created().clone();
+            }
+            Err(e) => self.status = format!("Paste: {e}"),
+        }
+    }
+
+    fn duplicate(&mut self) {
+        if let Ok(text) = clipboard::copy_selection(self.doc.map(), &self.selection) {
+            self.paste_text(&text, None);
+        }
+    }
+
+    fn delete(&mut self) {
+        if !self.selection.is_empty() {
+            let selection = std::mem::take(&mut self.selection);
+            self.apply([Command::Remove(selection)]);
+        }
+    }
+
+    fn undo(&mut self) {
+        if self.doc.undo() {
+            self.forget_missing();
+        }
+    }
+
+    fn redo(&mut self) {
+        if self.doc.redo() {
+            self.forget_missing();
+        }
+    }
+
+    fn auto_layout(&mut self) {
+        let scope = (self.selection.nodes.len() > 1).then_some(&self.selection);
+        if let Some(command) = layout::auto_layout(self.doc.map(), scope) {
+            self.apply([command]);
+            self.canvas.fit_next_frame();
+        }
+    }
+
+    /// Keyboard shortcuts that act on the document or the window (the canvas handles its own).
+    fn shortcuts(&mut self, ctx: &egui::Context) {
+        let typing = ctx.egui_wants_keyboard_input();
+        let pressed = |s: &Shortcut| ctx.input_mut(|i| i.consume_shortcut(&s.keys));
+        if pressed(&NEW) {
+            self.dialog = Some(Dialog::Gallery);
+        }
+        if pressed(&OPEN) {
+            self.guarded(Pending::OpenDialog);
+        }
+        if pressed(&SAVE_AS) {
+            self.save_as();
+        }
+        if pressed(&SAVE) {
+            self.save();
+        }
+        if pressed(&HELP) {
+            self.help = !self.help;
+        }
+        if pressed(&PRESENT) {
+            self.presenting = !self.presenting;
+        }
+        if pressed(&FIND) {
+            self.find = Some(String::new());
+        }
+        if typing {
+            return;
+        }
+        if pressed(&REDO) || pressed(&REDO_Y) {
+            self.redo();
+        }
+        if pressed(&UNDO) {
+            self.undo();
+        }
+        if pressed(&CUT) {
+            self.copy(ctx);
+            self.delete();
+        }
+        if pressed(&DUPLICATE) {
+            self.duplicate();
+        }
+        if pressed(&SELECT_ALL) {
+            self.selection = Selection::all(self.doc.map());
+        }
+        if pressed(&LAYOUT) {
+            self.auto_layout();
+        }
+        if pressed(&DELETE) || pressed(&BACKSPACE) {
+            self.delete();
+        }
+        if pressed(&ZOOM_SELECTION) {
+            self.canvas.zoom_to(&self.diagram, &self.selection);
+        }
+        if pressed(&FIT) {
+            self.canvas.fit(&self.diagram);
+        }
+        if pressed(&ESCAPE) {
+            if self.help {
+                self.help = false;
+            } else if self.presenting {
+                self.presenting = false;
+            } else {
+                self.palette.armed = None;
+                self.selection = Selection::default();
+            }
+        }
+        let (copied, pasted, question) = ctx.input(|i| {
+            let mut copied = false;
+            let mut pasted = None;
+            for event in &i.events {
+                match event {
+                    egui::Event::Copy => copied = true,
+                    egui::Event::Cut => copied = true,
+                    egui::Event::Paste(text) => pasted = Some(text.clone()),
+                    _ => {}
+                }
+            }
+            let question = i
+                .events
+                .iter()
+                .any(|e| matches!(e, egui::Event::Text(t) if t == "?"));
+            (copied, pasted, question)
+        });
+        if copied || pressed(&COPY) {
+            self.copy(ctx);
+        }
+        if let Some(text) = pasted {
+            self.paste_text(&text, None);
+        }
+        if question {
+            self.help = !self.help;
+        }
+    }
+
+    // ----- drawing -----
+
+    /// The whole window's contents.
+    pub fn ui(&mut self, ui: &mut egui::Ui) {
+        let ctx = ui.ctx().clone();
+        let wanted = if self.theme == Theme::Dark {
+            egui::Theme::Dark
+        } else {
+            egui::Theme::Light
+        };
+        if ctx.theme() != wanted {
+            ctx.set_theme(wanted);
+        }
+        self.dropped_files(&ctx);
+        self.shortcuts(&ctx);
+        self.rebuild();
+        if !self.presenting {
+            self.menu_bar(ui);
+            self.status_bar(ui);
+        }
+        if let Some(error) = self.error.clone() {
+            egui::CentralPanel::default().show(ui, |ui| {
+                ui.heading("This map could not be opened");
+                ui.add_space(8.0);
+                ui.label(
+                    RichText::new(error)
+                        .monospace()
+                        .color(ui.visuals().error_fg_color),
+                );
+                ui.add_space(8.0);
+                ui.label("Nothing was changed on disk. Fix the file and open it again.");
+            });
+            self.dialogs(&ctx);
+            return;
+        }
+        if !self.presenting {
+            egui::Panel::left("palette")
+                .resizable(true)
+                .default_size(190.0)
+                .show(ui, |ui| {
+                    ScrollArea::vertical().show(ui, |ui| {
+                        palette::palette_ui(ui, &mut self.palette, self.theme);
+                    });
+                });
+            egui::Panel::right("inspector")
+                .resizable(true)
+                .default_size(300.0)
+                .show(ui, |ui| {
+                    ScrollArea::vertical().show(ui, |ui| {
+                        let commands = inspector::inspector_ui(
+                            ui,
+                            &mut self.inspector,
+                            self.doc.map(),
+                            &self.selection,
+                            &self.findings,
+                        );
+                        if !commands.is_empty() {
+                            self.apply(commands);
+                        }
+                        self.problems_ui(ui);
+                    });
+                });
+            if ui.ctx().memory(|m| m.focused().is_none()) {
+                // A text field lost focus: the next edit starts a new undo step.
+                self.doc.close_undo_step();
+            }
+        }
+        egui::CentralPanel::default()
+            .frame(egui::Frame::new().fill(self.diagram.colors.background))
+            .show(ui, |ui| {
+                if self.presenting {
+                    ctx.set_zoom_factor(1.5);
+                } else if (ctx.zoom_factor() - 1.5).abs() < f32::EPSILON {
+                    ctx.set_zoom_factor(1.0);
+                }
+                let out = canvas::canvas_ui(
+                    ui,
+                    &mut self.canvas,
+                    &self.diagram,
+                    self.doc.map(),
+                    &mut self.selection,
+                    &mut self.palette,
+                );
+                if out.drag_ended {
+                    self.doc.close_undo_step();
+                }
+                if !out.commands.is_empty() {
+                    self.apply(out.commands);
+                    if out.select_created {
+                        self.selection = self.doc.last_created().clone();
+                    }
+                }
+            });
+        self.find_ui(&ctx);
+        self.help_ui(&ctx);
+        self.dialogs(&ctx);
+        let now = ctx.input(|i| i.time);
+        self.autosave(now);
+        let title = self.window_title();
+        if title != self.title {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Title(title.clone()));
+            self.title = title;
+        }
+        self.close_requests(&ctx);
+    }
+
+    fn menu_bar(&mut self, ui: &mut egui::Ui) {
+        egui::Panel::top("menu").show(ui, |ui| {
+            egui::MenuBar::new().ui(ui, |ui| {
+                ui.menu_button("File", |ui| {
+                    if item(ui, &NEW) {
+                        self.dialog = Some(Dialog::Gallery);
+                    }
+                    if item(ui, &OPEN) {
+                        self.guarded(Pending::OpenDialog);
+                    }
+                    ui.menu_button("Open recent", |ui| {
+                        if self.prefs.recent.is_empty() {
+                            ui.weak("No recent files");
+                        }
+                        for path in self.prefs.recent.clone() {
+                            if ui.button(path.display().to_string()).clicked() {
+                                self.guarded(Pending::Open(path));
+                            }
+                        }
+                    });
+                    ui.separator();
+                    if item(ui, &SAVE) {
+                        self.save();
+                    }
+                    if item(ui, &SAVE_AS) {
+                        self.save_as();
+                    }
+                    ui.separator();
+                    if ui.button("Quit").clicked() {
+                        self.guarded(Pending::Quit);
+                    }
+                });
+                ui.menu_button("Edit", |ui| {
+                    let undo = match self.doc.undo_description() {
+                        Some(what) => format!("Undo {what}"),
+                        None => "Undo".to_owned(),
+                    };
+                    if ui
+                        .add_enabled(self.doc.can_undo(), shortcut_button(ui, &undo, &UNDO))
+                        .clicked()
+                    {
+                        self.undo();
+                    }
+                    let redo = match self.doc.redo_description() {
+                        Some(what) => format!("Redo {what}"),
+                        None => "Redo".to_owned(),
+                    };
+                    if ui
+                        .add_enabled(self.doc.can_redo(), shortcut_button(ui, &redo, &REDO))
+                        .clicked()
+                    {
+                        self.redo();
+                    }
+                    ui.separator();
+                    if item(ui, &CUT) {
+                        let ctx = ui.ctx().clone();
+                        self.copy(&ctx);
+                        self.delete();
+                    }
+                    if item(ui, &COPY) {
+                        let ctx = ui.ctx().clone();
+                        self.copy(&ctx);
+                    }
+                    if item(ui, &DUPLICATE) {
+                        self.duplicate();
+                    }
+                    if item(ui, &DELETE) {
+                        self.delete();
+                    }
+                    if item(ui, &SELECT_ALL) {
+                        self.selection = Selection::all(self.doc.map());
+                    }
+                    ui.separator();
+                    if item(ui, &FIND) {
+                        self.find = Some(String::new());
+                    }
+                    if item(ui, &LAYOUT) {
+                        self.auto_layout();
+                    }
+                });
+                ui.menu_button("View", |ui| {
+                    if item(ui, &FIT) {
+                        self.canvas.fit(&self.diagram);
+                    }
+                    if item(ui, &ZOOM_SELECTION) {
+                        self.canvas.zoom_to(&self.diagram, &self.selection);
+                    }
+                    ui.separator();
+                    let dark = self.theme == Theme::Dark;
+                    if ui
+                        .button(if dark {
+                            "☀ Light theme"
+                        } else {
+                            "🌙 Dark theme"
+                        })
+                        .clicked()
+                    {
+                        self.set_theme(if dark { Theme::Light } else { Theme::Dark });
+                    }
+                    if ui.checkbox(&mut self.canvas.snap, "Snap to grid").changed() {
+                        self.prefs.snap = self.canvas.snap;
+                    }
+                    if ui.checkbox(&mut self.canvas.minimap, "Minimap").changed() {
+                        self.prefs.minimap = self.canvas.minimap;
+                    }
+                    if item(ui, &PRESENT) {
+                        self.presenting = true;
+                    }
+                });
+                ui.menu_button("Help", |ui| {
+                    if item(ui, &HELP) {
+                        self.help = true;
+                    }
+                });
+                ui.separator();
+                ui.label(RichText::new(&self.doc.map().title).strong());
+                ui.weak(match self.doc.path() {
+                    Some(p) => p.display().to_string(),
+                    None => format!("{} (not saved yet)", self.origin),
+                });
+            });
+        });
+    }
+
+    fn status_bar(&mut self, ui: &mut egui::Ui) {
+        egui::Panel::bottom("status").show(ui, |ui| {
+            ui.horizontal(|ui| {
+                let map = self.doc.map();
+                ui.label(format!(
+                    "{} nodes · {} edges · {} lanes",
+                    map.nodes.len(),
+                    map.edges.len(),
+                    map.lanes.len()
+                ));
+                ui.separator();
+                let problems = self.doc.diagnostics();
+                let errors = problems.iter().filter(|d| d.level == Level::Error).count();
+                ui.label(format!(
+                    "{errors} errors, {} warnings",
+                    problems.len() - errors
+                ));
+                ui.separator();
+                ui.label(format!("{} static findings", self.findings.len()))
+                    .on_hover_text("Static rules (profile asvs-l2), re-run on every change");
+                if !self.selection.is_empty() {
+                    ui.separator();
+                    ui.label(format!("{} selected", self.selection.len()));
+                }
+                if !self.status.is_empty() {
+                    ui.separator();
+                    ui.weak(&self.status);
+                }
+            });
+        });
+    }
+
+    fn problems_ui(&self, ui: &mut egui::Ui) {
+        let problems = self.doc.diagnostics();
+        if problems.is_empty() {
+            return;
+        }
+        ui.separator();
+        ui.strong(format!("Problems ({})", problems.len()));
+        for d in problems {
+            let color = match d.level {
+                Level::Error => ui.visuals().error_fg_color,
+                Level::Warning => ui.visuals().warn_fg_color,
+            };
+            ui.label(RichText::new(d.to_string()).color(color).small());
+        }
+    }
+
+    fn find_ui(&mut self, ctx: &egui::Context) {
+        let Some(mut query) = self.find.take() else {
+            return;
+        };
+        let mut open = true;
+        let mut jump = None;
+        egui::Window::new("Find a node")
+            .open(&mut open)
+            .collapsible(false)
+            .resizable(false)
+            .show(ctx, |ui| {
+                let field = ui.text_edit_singleline(&mut query);
+                field.request_focus();
+                for id in layout::search(self.doc.map(), &query).into_iter().take(12) {
+                    let label = self
+                        .doc
+                        .map()
+                        .node(&id)
+                        .map_or_else(|| id.to_string(), |n| format!("{} ({})", n.label, id));
+                    if ui.button(label).clicked() {
+                        jump = Some(id);
+                    }
+                }
+                if field.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter)) {
+                    jump = layout::search(self.doc.map(), &query).into_iter().next();
+                }
+            });
+        if let Some(id) = jump {
+            self.selection = Selection::of_nodes([id]);
+            self.canvas.zoom_to(&self.diagram, &self.selection);
+        } else if open {
+            self.find = Some(query);
+        }
+    }
+
+    fn help_ui(&mut self, ctx: &egui::Context) {
+        if !self.help {
+            return;
+        }
+        let mut open = true;
+        egui::Window::new("Keyboard shortcuts")
+            .open(&mut open)
+            .collapsible(false)
+            .show(ctx, |ui| {
+                egui::Grid::new("shortcuts").striped(true).show(ui, |ui| {
+                    for s in [
+                        &NEW,
+                        &OPEN,
+                        &SAVE,
+                        &SAVE_AS,
+                        &UNDO,
+                        &REDO,
+                        &REDO_Y,
+                        &CUT,
+                        &COPY,
+                        &DUPLICATE,
+                        &SELECT_ALL,
+                        &DELETE,
+                        &FIND,
+                        &LAYOUT,
+                        &FIT,
+                        &ZOOM_SELECTION,
+                        &PRESENT,
+                        &HELP,
+                        &ESCAPE,
+                    ] {
+                        ui.monospace(ui.ctx().format_shortcut(&s.keys));
+                        ui.label(s.what);
+                        ui.end_row();
+                    }
+                    ui.monospace(format!("{} + V", ui.ctx().format_modifiers(CMD)));
+                    ui.label("Paste");
+                    ui.end_row();
+                    for (keys, what) in CANVAS_KEYS {
+                        ui.monospace(*keys);
+                        ui.label(*what);
+                        ui.end_row();
+                    }
+                });
+            });
+        self.help = open;
+    }
+
+    fn dialogs(&mut self, ctx: &egui::Context) {
+        let Some(dialog) = self.dialog.take() else {
+            return;
+        };
+        let mut answer = Answer::Wait;
+        match &dialog {
+            Dialog::Discard { then } => {
+                egui::Modal::new(egui::Id::unique("discard")).show(ctx, |ui| {
+                    ui.heading("Save changes?");
+                    ui.label(format!(
+                        "\"{}\" has changes that are not saved.",
+                        self.doc.map().title
+                    ));
+                    ui.horizontal(|ui| {
+                        if ui.button("Save").clicked() {
+                            answer = Answer::SaveThen(then.clone());
+                        }
+                        if ui.button("Discard changes").clicked() {
+                            answer = Answer::Proceed(then.clone());
+                        }
+                        if ui.button("Cancel").clicked() {
+                            answer = Answer::Close;
+                        }
+                    });
+                });
+            }
+            Dialog::Recover(found) => {
+                egui::Modal::new(egui::Id::unique("recover")).show(ctx, |ui| {
+                    ui.heading("Recover unsaved work?");
+                    ui.label(format!(
+                        "SessionMap closed without saving \"{}\" ({}); it was autosaved at {}.",
+                        found.map.title,
+                        found
+                            .original_path
+                            .as_ref()
+                            .map_or("never saved".to_owned(), |p| p.display().to_string()),
+                        found.saved_at.format("%Y-%m-%d %H:%M UTC")
+                    ));
+                    ui.horizontal(|ui| {
+                        if ui.button("Restore").clicked() {
+                            answer = Answer::Restore;
+                        }
+                        if ui.button("Discard").clicked() {
+                            answer = Answer::DiscardRecovery;
+                        }
+                    });
+                });
+            }
+            Dialog::Error(message) => {
+                egui::Modal::new(egui::Id::unique("error")).show(ctx, |ui| {
+                    ui.heading("That did not work");
+                    ui.label(RichText::new(message).monospace());
+                    ui.label("Nothing was changed on disk.");
+                    if ui.button("OK").clicked() {
+                        answer = Answer::Close;
+                    }
+                });
+            }
+            Dialog::Gallery => {
+                egui::Modal::new(egui::Id::unique("gallery")).show(ctx, |ui| {
+                    ui.heading("New from template");
+                    for t in templates::ALL {
+                        if ui.button(t.name).clicked() {
+                            answer = Answer::Template(t.name);
+                        }
+                    }
+                    if ui.button("Cancel").clicked() {
+                        answer = Answer::Close;
+                    }
+                });
+            }
+        }
+        match answer {
+            Answer::Wait => self.dialog = Some(dialog),
+            Answer::Close => {}
+            Answer::Proceed(then) => self.proceed(then),
+            Answer::SaveThen(then) => {
+                if self.save() {
+                    self.proceed(then);
+                }
+            }
+            Answer::Template(name) => self.guarded(Pending::Template(name)),
+            Answer::Restore => {
+                if let Dialog::Recover(found) = dialog {
+                    // The recovery file stays until the work is saved.
+                    self.doc = found.into_document();
+                    self.error = None;
+                    self.selection = Selection::default();
+                    self.canvas.fit_next_frame();
+                    self.rebuild();
+                }
+            }
+            Answer::DiscardRecovery => {
+                if let Some(dir) = &self.options.recovery_dir {
+                    let _ = recovery::discard_recovery(dir);
+                }
+            }
+        }
+    }
+
+    fn dropped_files(&mut self, ctx: &egui::Context) {
+        let dropped: Vec<PathBuf> = ctx.input(|i| {
+            i.raw
+                .dropped_files
+                .iter()
+                .map(|f| f.path().to_path_buf())
+                .collect()
+        });
+        if let Some(path) = dropped.into_iter().next() {
+            self.guarded(Pending::Open(path));
+        }
+    }
+
+    fn close_requests(&mut self, ctx: &egui::Context) {
+        if ctx.input(|i| i.viewport().close_requested()) && !self.quitting {
+            if self.doc.is_dirty() {
+                ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
+                self.guarded(Pending::Quit);
+            } else {
+                self.quitting = true;
+            }
+        }
+        if self.quitting {
+            if let Some(dir) = &self.options.recovery_dir {
+                let _ = recovery::discard_recovery(dir);
+            }
+            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+        }
+    }
+}
+
+fn default_template() -> Result<(Document, String), String> {
+    let template = templates::find(templates::DEFAULT).unwrap_or(&templates::ALL[0]);
+    let loaded = template.load().map_err(|e| e.to_string())?;
+    Ok((
+        Document::new(loaded.map, None),
+        template.path().display().to_string(),
+    ))
+}
+
+/// A file name from a title: lowercase words joined by dashes.
+fn slug(title: &str) -> String {
+    let s: String = title
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let s = s
+        .split('-')
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join("-");
+    if s.is_empty() { "map".to_owned() } else { s }
+}
+
+fn shortcut_button<'a>(ui: &egui::Ui, text: &'a str, s: &Shortcut) -> egui::Button<'a> {
+    egui::Button::new(text).shortcut_text(ui.ctx().format_shortcut(&s.keys))
+}
+
+/// A menu item with its shortcut shown; true when clicked.
+fn item(ui: &mut egui::Ui, s: &Shortcut) -> bool {
+    let button = shortcut_button(ui, s.what, s);
+    ui.add(button).clicked()
+}
+
+impl eframe::App for Editor {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        Editor::ui(self, ui);
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, PREFERENCES_KEY, &self.prefs);
+    }
+}
