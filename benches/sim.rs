@@ -17,11 +17,14 @@
 //! of raw engine speed it reaches (the rest goes to scheduling, walking the map, RNG, sweeps,
 //! logins and attack scenarios).
 //!
-//! 1,000,000 users × 1 day takes seconds per run, too slow for the default run. Set
-//! `SIM_BENCH_MILLION=1` to add it for `banking` (10 samples of one run each, the fewest criterion
-//! allows; about two minutes), or `SIM_BENCH_MILLION=banking,spa-hybrid-tokens` to name the
-//! templates (any bundled one). Peak memory is not measured here: run
-//! `/usr/bin/time -v` on `examples/simulate_million.rs` (or `sessionmap simulate`) for it.
+//! The default run takes under a minute once built. 1,000,000 users × 1 day takes seconds per
+//! run, too slow for it: set `SIM_BENCH_MILLION=1` to add it for `banking` (10 samples of one
+//! run each, the fewest criterion allows; about a minute), or
+//! `SIM_BENCH_MILLION=banking,spa-hybrid-tokens` to name the templates (any bundled one;
+//! `spa-hybrid-tokens` alone takes several minutes). Run only those with
+//! `SIM_BENCH_MILLION=1 cargo bench --bench sim -- sim_million`. Peak memory is not measured
+//! here: `/usr/bin/time -v target/release/sessionmap simulate templates/banking.ron --users
+//! 1000000 --format json > /dev/null` gives it (maximum resident set size).
 
 use std::collections::HashMap;
 use std::hint::black_box;

@@ -10,7 +10,7 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use rand::RngExt as _;
+use rand::{Rng as _, RngExt as _};
 use rand_chacha::ChaCha8Rng;
 
 use super::findings::Observation;
@@ -483,7 +483,7 @@ pub(super) fn play(
     control: &Control,
 ) -> Option<()> {
     // More users, more attackers: one attempt per strategy for every 4,096 users (at least one).
-    let attempts = 1 + users / 4_096;
+    let attempts = users.div_ceil(4_096).max(1);
     let mut now = clock_now(clock);
     // Scene accounts are numbered above every population id.
     let mut next_user = (1 << 40) + shard * SHARD_USERS * 64;
@@ -696,9 +696,19 @@ fn guesses(seen: &[String], rng: &mut ChaCha8Rng) -> Vec<String> {
         Some(space) if space <= GUESS_BUDGET => (0..space).map(make).collect(),
         _ => (0..GUESS_BUDGET)
             .map(|_| {
+                // Ten 6-bit picks per random word: sets have at most 64 characters.
+                let mut bits = 0u64;
                 let s: Vec<u8> = sets
                     .iter()
-                    .map(|set| set[rng.random_range(0..set.len())])
+                    .enumerate()
+                    .map(|(i, set)| {
+                        if i % 10 == 0 {
+                            bits = rng.next_u64();
+                        }
+                        let pick = (bits & 63) as usize % set.len();
+                        bits >>= 6;
+                        set[pick]
+                    })
                     .collect();
                 String::from_utf8(s).unwrap_or_default()
             })
