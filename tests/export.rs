@@ -1306,3 +1306,74 @@ fn a_lint_only_markdown_report_says_no_simulation_ran() {
         "static findings need no trace"
     );
 }
+
+// ----- exporting from the app -----
+
+#[test]
+fn the_app_writes_every_format_and_never_changes_the_map() {
+    use sessionmap::export::geometry::Theme;
+    use sessionmap::ui::{ExportKind, write_export};
+    let map = templates::find("banking")
+        .expect("bundled")
+        .load()
+        .expect("loads")
+        .map;
+    let before = model::to_ron(&map).expect("serialises");
+    let dir = tempfile::tempdir().expect("temp dir");
+    for kind in ExportKind::ALL {
+        let path = dir.path().join(format!("out.{}", kind.extension()));
+        write_export(kind, &path, &map, Theme::Dark, 1.0, &[], "banking.ron").expect("exports");
+        let bytes = std::fs::read(&path).expect("written");
+        assert!(!bytes.is_empty(), "{kind:?}");
+        match kind {
+            ExportKind::Png => assert_eq!(&bytes[1..4], b"PNG"),
+            ExportKind::Svg => assert!(String::from_utf8_lossy(&bytes).contains("<svg")),
+            ExportKind::Mermaid => {
+                check_mermaid(&String::from_utf8_lossy(&bytes)).expect("mermaid parses");
+            }
+            ExportKind::Dot => {
+                check_dot(&String::from_utf8_lossy(&bytes)).expect("dot parses");
+            }
+            ExportKind::Markdown => {
+                let text = String::from_utf8_lossy(&bytes);
+                assert!(
+                    text.contains("## Metrics"),
+                    "the app's report has the metrics"
+                );
+                assert!(text.contains("![") && dir.path().join("out.svg").exists());
+            }
+        }
+    }
+    assert_eq!(model::to_ron(&map).expect("serialises"), before);
+}
+
+#[test]
+fn the_export_window_previews_and_copies_the_mermaid_text() {
+    use egui_kittest::Harness;
+    use egui_kittest::kittest::Queryable as _;
+    use sessionmap::ui::{Editor, EditorOptions, Startup};
+    let mut editor = Editor::open(&Startup::Default, EditorOptions::default());
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .build_ui(|ui| editor.ui(ui));
+    harness.run();
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::E);
+    harness.run();
+    harness.get_by_label("Export preview");
+    harness.get_by_label("Mermaid").click();
+    harness.run();
+    assert!(
+        harness.query_by_label_contains("flowchart").is_some(),
+        "the Mermaid text is previewed"
+    );
+    harness.get_by_label("Copy Mermaid").click();
+    // One frame: the copy is in that frame's output.
+    harness.step();
+    let copied = harness
+        .output()
+        .platform_output
+        .commands
+        .iter()
+        .any(|c| matches!(c, egui::OutputCommand::CopyText(t) if t.contains("flowchart LR")));
+    assert!(copied, "the Mermaid flowchart went to the clipboard");
+}

@@ -665,12 +665,20 @@ fn export(
             {
                 return fail(e);
             }
-            let mut report = Report::new(
-                &map.title,
+            // The report carries what a simulation proves, with the default population.
+            let builder = crate::sim::Builder {
+                profile,
+                ..crate::sim::Builder::default()
+            };
+            let mut report = match crate::sim::report_with_simulation(
+                &map,
+                &plan,
                 &file.display().to_string(),
-                profile.name,
-                findings,
-            );
+                builder,
+            ) {
+                Ok(report) => report,
+                Err(e) => return fail(format!("{}: {e}", file.display())),
+            };
             report.locations = model::node_locations(&source);
             let svg_name = svg_path
                 .file_name()

@@ -11,5 +11,5 @@ mod text;
 
 pub use document::markdown_report;
 pub use sequence::sequence_diagram;
-pub use svg::{MAX_PNG_SIDE, PngError, png, svg};
+pub use svg::{MAX_PNG_SIDE, PngError, png, rgba, svg};
 pub use text::{dot, dot_quote, mermaid, mermaid_escape};

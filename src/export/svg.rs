@@ -333,6 +333,29 @@ pub const MAX_PNG_SIDE: u32 = 16_384;
 
 /// The map as a PNG at `scale` (1.0 = one pixel per scene unit), with badges as in [`svg`].
 pub fn png(map: &Map, theme: Theme, scale: f32, findings: &[Finding]) -> Result<Vec<u8>, PngError> {
+    render(map, theme, scale, findings)?
+        .encode_png()
+        .map_err(|e| PngError::Encode(e.to_string()))
+}
+
+/// The pixels [`png`] encodes: width, height and premultiplied RGBA rows (an app shows them as
+/// the export's preview).
+pub fn rgba(
+    map: &Map,
+    theme: Theme,
+    scale: f32,
+    findings: &[Finding],
+) -> Result<(u32, u32, Vec<u8>), PngError> {
+    let pixmap = render(map, theme, scale, findings)?;
+    Ok((pixmap.width(), pixmap.height(), pixmap.take()))
+}
+
+fn render(
+    map: &Map,
+    theme: Theme,
+    scale: f32,
+    findings: &[Finding],
+) -> Result<resvg::tiny_skia::Pixmap, PngError> {
     let svg = svg(map, theme, findings);
     let mut options = resvg::usvg::Options::default();
     let db = options.fontdb_mut();
@@ -356,7 +379,5 @@ pub fn png(map: &Map, theme: Theme, scale: f32, findings: &[Finding]) -> Result<
         resvg::tiny_skia::Transform::from_scale(scale, scale),
         &mut pixmap.as_mut(),
     );
-    pixmap
-        .encode_png()
-        .map_err(|e| PngError::Encode(e.to_string()))
+    Ok(pixmap)
 }

@@ -255,3 +255,17 @@ impl Outcome {
         report
     }
 }
+
+/// The report a document needs without watching a run: the static findings plus a simulation
+/// of `builder`'s population (the Markdown export, the app's export dialog).
+pub fn report_with_simulation(
+    map: &Map,
+    plan: &Plan,
+    file: &str,
+    builder: Builder,
+) -> Result<Report, SimError> {
+    let profile = builder.profile;
+    let static_findings = crate::compile::lint(map, plan, profile);
+    let outcome = builder.build(map, plan)?.run(&Control::default())?;
+    Ok(outcome.report(map, file, &profile, static_findings))
+}

@@ -9,6 +9,7 @@ use egui::{Key, KeyboardShortcut, Modifiers, RichText, ScrollArea};
 
 use super::canvas::{self, CanvasState};
 use super::document::{Command, Document, Selection};
+use super::export_dialog::{self, ExportAction, ExportDialog};
 use super::inspector::{self, InspectorState};
 use super::palette::{self, PaletteState};
 use super::{Startup, clipboard, layout, recovery};
@@ -45,6 +46,7 @@ const NEW: Shortcut = shortcut(CMD, Key::N, "New from template");
 const OPEN: Shortcut = shortcut(CMD, Key::O, "Open…");
 const SAVE: Shortcut = shortcut(CMD, Key::S, "Save");
 const SAVE_AS: Shortcut = shortcut(CMD_SHIFT, Key::S, "Save as…");
+const EXPORT: Shortcut = shortcut(CMD, Key::E, "Export…");
 const UNDO: Shortcut = shortcut(CMD, Key::Z, "Undo");
 const REDO: Shortcut = shortcut(CMD_SHIFT, Key::Z, "Redo");
 const REDO_Y: Shortcut = shortcut(CMD, Key::Y, "Redo");
@@ -147,6 +149,7 @@ pub struct Editor {
     help: bool,
     presenting: bool,
     find: Option<String>,
+    export: Option<ExportDialog>,
     last_autosave: f64,
     autosaved_revision: Option<u64>,
     title: String,
@@ -185,6 +188,7 @@ impl Editor {
             help: false,
             presenting: false,
             find: None,
+            export: None,
             last_autosave: 0.0,
             autosaved_revision: None,
             title: String::new(),
@@ -488,6 +492,9 @@ impl Editor {
         if pressed(&SAVE) {
             self.save();
         }
+        if pressed(&EXPORT) {
+            self.export = Some(ExportDialog::new(self.theme));
+        }
         if pressed(&HELP) {
             self.help = !self.help;
         }
@@ -659,6 +666,7 @@ impl Editor {
                     }
                 }
             });
+        self.export_ui(&ctx);
         self.find_ui(&ctx);
         self.help_ui(&ctx);
         self.dialogs(&ctx);
@@ -698,6 +706,14 @@ impl Editor {
                     }
                     if item(ui, &SAVE_AS) {
                         self.save_as();
+                    }
+                    ui.separator();
+                    if item(ui, &EXPORT) {
+                        self.export = Some(ExportDialog::new(self.theme));
+                    }
+                    if ui.button("Copy as Mermaid").clicked() {
+                        ui.ctx().copy_text(crate::export::mermaid(self.doc.map()));
+                        self.status = "Copied the map as a Mermaid flowchart".to_owned();
                     }
                     ui.separator();
                     if ui.button("Quit").clicked() {
@@ -844,6 +860,32 @@ impl Editor {
         }
     }
 
+    fn export_ui(&mut self, ctx: &egui::Context) {
+        let Some(dialog) = self.export.as_mut() else {
+            return;
+        };
+        let file = self
+            .doc
+            .path()
+            .map_or_else(|| self.origin.clone(), |p| p.display().to_string());
+        match export_dialog::export_ui(
+            ctx,
+            dialog,
+            self.doc.map(),
+            self.doc.revision(),
+            &self.findings,
+            &file,
+        ) {
+            ExportAction::None => {}
+            ExportAction::Close => self.export = None,
+            ExportAction::Copy(text) => {
+                ctx.copy_text(text);
+                self.status = "Copied the map as a Mermaid flowchart".to_owned();
+            }
+            ExportAction::Done(message) => self.status = message,
+        }
+    }
+
     fn find_ui(&mut self, ctx: &egui::Context) {
         let Some(mut query) = self.find.take() else {
             return;
@@ -894,6 +936,7 @@ impl Editor {
                         &OPEN,
                         &SAVE,
                         &SAVE_AS,
+                        &EXPORT,
                         &UNDO,
                         &REDO,
                         &REDO_Y,

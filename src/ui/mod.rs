@@ -8,6 +8,7 @@ mod app;
 mod canvas;
 mod clipboard;
 mod document;
+mod export_dialog;
 mod inspector;
 mod layout;
 mod palette;
@@ -17,6 +18,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 pub use app::{Editor, EditorOptions};
+pub use export_dialog::{ExportKind, export_bytes, write_export};
 pub use canvas::{CanvasOutput, CanvasState, canvas_ui};
 pub use clipboard::{ClipboardError, Fragment, copy_selection, paste};
 pub use document::{
