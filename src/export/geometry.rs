@@ -2,6 +2,13 @@
 //!
 //! The canvas paints this and the exporters write it, so what you see is what gets exported.
 //! It depends only on egui's plain geometry and colour types, never on a running UI.
+//!
+//! Each edge is one cubic Bézier between facing sides of its boxes; when that runs through
+//! another box, the `Router` tries other sides and reaches and keeps the curve that crosses the
+//! fewest boxes (none, where one curve can get around). Labels sit mid-curve, moved along it
+//! when they would cover a box or an earlier label.
+
+use std::collections::HashMap;
 
 use egui::{Color32, Pos2, Rect, Vec2, pos2, vec2};
 
@@ -217,20 +224,21 @@ pub fn diagram(map: &Map, theme: Theme) -> Diagram {
         })
         .collect();
 
-    let index: std::collections::HashMap<&str, usize> = map
+    let index: HashMap<&str, usize> = map
         .nodes
         .iter()
         .enumerate()
         .map(|(i, n)| (n.id.as_str(), i))
         .collect();
-    let edges = map
+    let mut router = Router::new(nodes.iter().map(|n| n.rect).collect());
+    let mut edges = map
         .edges
         .iter()
         .filter_map(|e| {
-            let from = nodes[*index.get(e.from.as_str())?].rect;
-            let to = nodes[*index.get(e.to.as_str())?].rect;
+            let from = *index.get(e.from.as_str())?;
+            let to = *index.get(e.to.as_str())?;
             let attach = e.trigger == Trigger::Attach;
-            let curve = route(from, to);
+            let curve = router.route(from, to);
             let label = if attach {
                 String::new()
             } else if e.label.is_empty() {
@@ -253,6 +261,7 @@ pub fn diagram(map: &Map, theme: Theme) -> Diagram {
             })
         })
         .collect::<Vec<EdgeShape>>();
+    place_labels(&mut edges, &router.grid, &router.rects);
 
     let content = nodes
         .iter()
@@ -275,13 +284,20 @@ pub fn diagram(map: &Map, theme: Theme) -> Diagram {
             fill: colors.lane_fill[i % 2],
         })
         .collect();
-    // A Bézier curve lies inside the hull of its control points, so edges that arc outside the
-    // boxes (back along a row) are inside the bounds too, with room for their labels.
+    // Edges that arc outside the boxes (back along a row, around a box) are inside the bounds
+    // too, with their labels. Measured on the curve itself: the hull of its control points can
+    // reach much further than the line does.
     let bounds = lanes
         .iter()
         .map(|l| l.rect)
         .chain(edges.iter().map(|e: &EdgeShape| {
-            Rect::from_points(&e.curve).expand(if e.label.is_empty() { 4.0 } else { 12.0 })
+            let points: Vec<Pos2> = (0..=32).map(|i| bezier(e.curve, i as f32 / 32.0)).collect();
+            let curve = Rect::from_points(&points).expand(4.0);
+            if e.label.is_empty() {
+                curve
+            } else {
+                curve.union(Rect::from_center_size(e.label_pos, label_size(&e.label)).expand(4.0))
+            }
         }))
         .fold(content.expand(MARGIN), |a, b| a.union(b));
 
@@ -330,6 +346,319 @@ fn route(from: Rect, to: Rect) -> [Pos2; 4] {
     };
     let reach = ((end - start).length() * 0.4).clamp(20.0, 160.0);
     [start, start + dir * reach, end - dir * reach, end]
+}
+
+/// Clearance kept between an edge and the boxes it passes.
+const CLEARANCE: f32 = 8.0;
+
+/// Routes edges around node boxes. The boxes are bucketed on a coarse grid so a curve is checked
+/// only against the boxes near it, and a detour stops being measured as soon as it is worse than
+/// the best so far (a 1,000-node, 2,000-edge map routes in milliseconds). It remembers the
+/// sides edges already use, so a detour does not land where another edge starts or ends.
+struct Router {
+    rects: Vec<Rect>,
+    grid: Grid,
+    /// Per box, the sides edges already leave or enter by (a bit per [`Side`]).
+    used: Vec<u8>,
+}
+
+/// Box indices by cell of a coarse grid over the boxes (with their clearance).
+struct Grid {
+    origin: Pos2,
+    columns: usize,
+    rows: usize,
+    cells: Vec<Vec<usize>>,
+}
+
+impl Grid {
+    const CELL: f32 = 256.0;
+
+    fn new(rects: &[Rect]) -> Self {
+        let area = rects
+            .iter()
+            .map(|r| r.expand(CLEARANCE))
+            .reduce(|a, b| a.union(b))
+            .unwrap_or(Rect::ZERO);
+        let columns = (area.width() / Self::CELL).floor() as usize + 1;
+        let rows = (area.height() / Self::CELL).floor() as usize + 1;
+        let mut grid = Grid {
+            origin: area.min,
+            columns,
+            rows,
+            cells: vec![Vec::new(); columns * rows],
+        };
+        for (i, r) in rects.iter().enumerate() {
+            let r = r.expand(CLEARANCE);
+            let (x0, y0) = grid.cell_of(r.min).unwrap_or((0, 0));
+            let (x1, y1) = grid.cell_of(r.max).unwrap_or((columns - 1, rows - 1));
+            for y in y0..=y1 {
+                for x in x0..=x1 {
+                    grid.cells[y * columns + x].push(i);
+                }
+            }
+        }
+        grid
+    }
+
+    fn cell_of(&self, p: Pos2) -> Option<(usize, usize)> {
+        let d = (p - self.origin) / Self::CELL;
+        if !(d.x >= 0.0 && d.y >= 0.0) {
+            return None;
+        }
+        let (x, y) = (d.x as usize, d.y as usize);
+        (x < self.columns && y < self.rows).then_some((x, y))
+    }
+
+    fn near(&self, p: Pos2) -> &[usize] {
+        match self.cell_of(p) {
+            Some((x, y)) => &self.cells[y * self.columns + x],
+            None => &[],
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Side {
+    Right = 1,
+    Left = 2,
+    Bottom = 4,
+    Top = 8,
+}
+
+/// How badly a curve runs: boxes it crosses (its own ends' boxes included, apart from leaving
+/// and entering them), then about how far it runs inside them (a corner clipped is better than
+/// a box crossed through), then points within the clearance of a box plus sides shared with
+/// other edges, then the length of its control polygon. Compared in that order.
+#[derive(Clone, Copy, Debug, PartialEq, PartialOrd)]
+struct Cost {
+    boxes: usize,
+    inside: f32,
+    crowding: usize,
+    length: f32,
+}
+
+impl Router {
+    fn new(rects: Vec<Rect>) -> Self {
+        Router {
+            grid: Grid::new(&rects),
+            used: vec![0; rects.len()],
+            rects,
+        }
+    }
+
+    /// The curve from box `from` to box `to`: the plain [`route`] unless it runs through a box,
+    /// else the detour that runs through the fewest (then keeps clearest, then is shortest).
+    fn route(&mut self, from: usize, to: usize) -> [Pos2; 4] {
+        let (a, b) = (self.rects[from], self.rects[to]);
+        let plain = route(a, b);
+        let plain_cost = self.cost(plain, from, to, None);
+        let mut best = (plain_cost, plain);
+        if let Some(crossing) = plain_cost.filter(|c| c.boxes > 0) {
+            // Shortest first: the first detour that crosses no box and keeps clear of the others
+            // will do, and a good one found early cuts the measuring of the rest short.
+            let mut detours: Vec<([Pos2; 4], f32)> =
+                detours(a, b).map(|c| (c, hull_length(c))).collect();
+            detours.sort_by(|x, y| x.1.total_cmp(&y.1));
+            let clear = Cost {
+                boxes: 0,
+                inside: 0.0,
+                crowding: usize::MAX,
+                length: f32::INFINITY,
+            };
+            let mut found: Option<(Cost, [Pos2; 4])> = None;
+            for &(detour, _) in &detours {
+                let limit = found.map_or(clear, |f| f.0);
+                if let Some(cost) = self.cost(detour, from, to, Some(limit))
+                    && found.is_none_or(|f| cost < f.0)
+                {
+                    found = Some((cost, detour));
+                    if cost.crowding == 0 {
+                        break;
+                    }
+                }
+            }
+            if let Some((cost, detour)) = found {
+                best = (Some(cost), detour);
+            } else if crossing.boxes <= 2 {
+                // No way around: cross as little as can be (a corner rather than a box). Not
+                // for edges through a crowd of boxes, where no single curve does much better.
+                for &(detour, _) in &detours {
+                    if let Some(cost) = self.cost(detour, from, to, best.0)
+                        && best.0.is_none_or(|b| cost < b)
+                    {
+                        best = (Some(cost), detour);
+                    }
+                }
+            }
+        }
+        let curve = best.1;
+        if let Some(side) = side_of(a, curve[0]) {
+            self.used[from] |= side as u8;
+        }
+        if let Some(side) = side_of(b, curve[3]) {
+            self.used[to] |= side as u8;
+        }
+        curve
+    }
+
+    /// The cost of a curve, or `None` as soon as it is clearly worse than `limit`.
+    fn cost(&self, curve: [Pos2; 4], from: usize, to: usize, limit: Option<Cost>) -> Option<Cost> {
+        // Every count only grows as the points are walked.
+        let worse = |c: &Cost| {
+            limit.is_some_and(|l| (c.boxes, c.inside, c.crowding) > (l.boxes, l.inside, l.crowding))
+        };
+        let shared = [
+            (from, self.rects[from], curve[0]),
+            (to, self.rects[to], curve[3]),
+        ]
+        .into_iter()
+        .filter(|&(i, r, p)| side_of(r, p).is_some_and(|s| self.used[i] & s as u8 != 0))
+        .count();
+        let mut cost = Cost {
+            boxes: 0,
+            inside: 0.0,
+            crowding: 2 * shared,
+            length: 0.0,
+        };
+        let mut crossed: Vec<usize> = Vec::new();
+        // About one point every 24 units of the control polygon (which is longer than the
+        // curve), up to 32, so a box is seldom stepped over; a power of two, to visit the points
+        // coarse to fine (bit-reversed order), so a detour through a box is given up after a few.
+        let hull = hull_length(curve);
+        let samples = ((hull / 24.0) as usize).clamp(8, 32).next_power_of_two();
+        let bits = samples.trailing_zeros();
+        let step = hull / samples as f32;
+        cost.length = hull;
+        for k in 1..samples {
+            let i = k.reverse_bits() >> (usize::BITS - bits);
+            let p = bezier(curve, i as f32 / samples as f32);
+            for &j in self.grid.near(p) {
+                let r = self.rects[j];
+                // Leaving or entering its own box is the point; crossing it is not.
+                let inside = if j == from || j == to {
+                    r.shrink(2.0).contains(p)
+                } else {
+                    r.contains(p)
+                };
+                if inside {
+                    cost.inside += step;
+                    if !crossed.contains(&j) {
+                        crossed.push(j);
+                        cost.boxes += 1;
+                    }
+                } else if j != from && j != to && r.expand(CLEARANCE).contains(p) {
+                    cost.crowding += 1;
+                }
+            }
+            if worse(&cost) {
+                return None;
+            }
+        }
+        Some(cost)
+    }
+}
+
+/// The length of a curve's control polygon: at least the curve's.
+fn hull_length(c: [Pos2; 4]) -> f32 {
+    distance(c[0], c[1]) + distance(c[1], c[2]) + distance(c[2], c[3])
+}
+
+/// `Pos2::distance` without `hypot`, which is several times slower and not needed here.
+fn distance(a: Pos2, b: Pos2) -> f32 {
+    (a - b).length_sq().sqrt()
+}
+
+/// About how much room an edge label takes (11-point text on a plate); the renderers measure
+/// the real text, this only keeps labels apart.
+fn label_size(label: &str) -> Vec2 {
+    vec2(label.chars().count() as f32 * 5.6 + 6.0, 16.0)
+}
+
+/// Puts each label on its curve where it covers neither a box nor a label placed before it:
+/// the middle if that is free, else a little either side of it, else the middle anyway.
+fn place_labels(edges: &mut [EdgeShape], grid: &Grid, boxes: &[Rect]) {
+    let cell = |p: Pos2| {
+        (
+            (p.x / Grid::CELL).floor() as i32,
+            (p.y / Grid::CELL).floor() as i32,
+        )
+    };
+    let mut placed: HashMap<(i32, i32), Vec<Rect>> = HashMap::new();
+    for edge in edges.iter_mut().filter(|e| !e.label.is_empty()) {
+        let size = label_size(&edge.label);
+        let free = |at: Pos2| {
+            let r = Rect::from_center_size(at, size);
+            let corners = [
+                r.left_top(),
+                r.right_top(),
+                r.left_bottom(),
+                r.right_bottom(),
+            ];
+            corners.iter().all(|&c| {
+                grid.near(c).iter().all(|&i| !boxes[i].intersects(r))
+                    && placed
+                        .get(&cell(c))
+                        .is_none_or(|others| others.iter().all(|o| !o.intersects(r)))
+            })
+        };
+        let at = [0.5, 0.4, 0.6, 0.3, 0.7]
+            .into_iter()
+            .map(|t| bezier(edge.curve, t))
+            .find(|&p| free(p))
+            .unwrap_or(edge.label_pos);
+        edge.label_pos = at;
+        let r = Rect::from_center_size(at, size);
+        let corners = [
+            r.left_top(),
+            r.right_top(),
+            r.left_bottom(),
+            r.right_bottom(),
+        ];
+        let mut cells: Vec<(i32, i32)> = corners.iter().map(|&c| cell(c)).collect();
+        cells.dedup();
+        for c in cells {
+            placed.entry(c).or_default().push(r);
+        }
+    }
+}
+
+/// The sides of a box an edge can leave or enter by: the side, its middle and the outward
+/// direction.
+fn ports(r: Rect) -> [(Side, Pos2, Vec2); 4] {
+    [
+        (Side::Right, r.right_center(), Vec2::X),
+        (Side::Left, r.left_center(), -Vec2::X),
+        (Side::Bottom, r.center_bottom(), Vec2::Y),
+        (Side::Top, r.center_top(), -Vec2::Y),
+    ]
+}
+
+fn side_of(r: Rect, p: Pos2) -> Option<Side> {
+    ports(r)
+        .into_iter()
+        .find(|&(_, at, _)| at == p)
+        .map(|(side, ..)| side)
+}
+
+/// Other ways from one box to another, for when the plain route runs through a box: every pair
+/// of sides that do not face straight away from the other box, each with a short reach
+/// (threads between close rows), the usual one and a wide one (swings around a box sitting next
+/// to an end).
+fn detours(from: Rect, to: Rect) -> impl Iterator<Item = [Pos2; 4]> {
+    let away = |side: Vec2, toward: Vec2| side.dot(toward.normalized()) < -0.7;
+    ports(from)
+        .into_iter()
+        .filter(move |&(_, start, out)| !away(out, to.center() - start))
+        .flat_map(move |(_, start, out)| {
+            ports(to)
+                .into_iter()
+                .filter(move |&(_, end, into)| !away(into, from.center() - end))
+                .flat_map(move |(_, end, into)| {
+                    let reach = (distance(start, end) * 0.4).clamp(40.0, 160.0);
+                    [24.0, reach, reach * 2.0]
+                        .map(|reach| [start, start + out * reach, end + into * reach, end])
+                })
+        })
 }
 
 /// A finding badge on a node: how many findings point at it, coloured by the worst.
@@ -441,7 +770,7 @@ mod tests {
             .unwrap_or_default();
         let d = diagram(&map, Theme::Light);
         for e in &d.edges {
-            for p in e.curve {
+            for p in (0..=100).map(|i| bezier(e.curve, i as f32 / 100.0)) {
                 assert!(
                     d.bounds.contains(p),
                     "{} reaches {p:?} outside {:?}",
@@ -450,6 +779,77 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn an_edge_with_a_box_in_its_way_goes_around_it() {
+        let a = Rect::from_min_size(pos2(0.0, 0.0), vec2(100.0, 50.0));
+        let between = Rect::from_min_size(pos2(250.0, 0.0), vec2(100.0, 50.0));
+        let b = Rect::from_min_size(pos2(500.0, 0.0), vec2(100.0, 50.0));
+        let mut router = Router::new(vec![a, between, b]);
+        assert!(
+            router
+                .cost(route(a, b), 0, 2, None)
+                .is_some_and(|c| c.boxes > 0)
+        );
+        let c = router.route(0, 2);
+        for i in 0..=100 {
+            let p = bezier(c, i as f32 / 100.0);
+            assert!(!between.contains(p), "{p:?} is inside the box between");
+        }
+    }
+
+    #[test]
+    fn labels_that_would_cover_each_other_are_moved_along_their_curves() {
+        let edge = |id: &str, curve: [Pos2; 4]| EdgeShape {
+            id: id.to_owned(),
+            curve,
+            arrow: arrowhead(curve),
+            dashed: false,
+            color: Color32::BLACK,
+            label: "user action".to_owned(),
+            label_pos: bezier(curve, 0.5),
+        };
+        // Two curves crossing in the middle.
+        let mut edges = vec![
+            edge(
+                "a",
+                [
+                    pos2(0.0, 0.0),
+                    pos2(100.0, 0.0),
+                    pos2(200.0, 200.0),
+                    pos2(300.0, 200.0),
+                ],
+            ),
+            edge(
+                "b",
+                [
+                    pos2(0.0, 200.0),
+                    pos2(100.0, 200.0),
+                    pos2(200.0, 0.0),
+                    pos2(300.0, 0.0),
+                ],
+            ),
+        ];
+        let router = Router::new(Vec::new());
+        place_labels(&mut edges, &router.grid, &router.rects);
+        let [a, b] = [&edges[0], &edges[1]]
+            .map(|e| Rect::from_center_size(e.label_pos, label_size(&e.label)));
+        assert_eq!(
+            edges[0].label_pos,
+            bezier(edges[0].curve, 0.5),
+            "the first keeps the middle"
+        );
+        assert!(!a.intersects(b), "{a:?} and {b:?} overlap");
+    }
+
+    #[test]
+    fn an_edge_with_nothing_in_its_way_keeps_the_plain_route() {
+        let a = Rect::from_min_size(pos2(0.0, 0.0), vec2(100.0, 50.0));
+        let b = Rect::from_min_size(pos2(300.0, 200.0), vec2(100.0, 50.0));
+        let elsewhere = Rect::from_min_size(pos2(0.0, 600.0), vec2(100.0, 50.0));
+        let mut router = Router::new(vec![a, b, elsewhere]);
+        assert_eq!(router.route(0, 1), route(a, b));
     }
 
     #[test]

@@ -123,9 +123,22 @@ pub struct Outcome {
     /// each with the shortest trace seen.
     pub findings: Vec<Finding>,
     pub metrics: Metrics,
+    /// Time series for plots (not part of the report).
+    pub series: Series,
     /// What varies between identical runs.
     pub wall: Duration,
     pub threads: usize,
+}
+
+/// What a run measured over time, for plots.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Series {
+    /// Live sessions at each hour of the population horizon.
+    pub sessions_per_hour: Vec<u64>,
+    /// Unexpected logouts on each simulated day.
+    pub unexpected_per_day: Vec<u64>,
+    /// Every exposure window measured, sorted (milliseconds).
+    pub exposure_ms: Vec<u64>,
 }
 
 impl Builder {
@@ -213,10 +226,11 @@ impl Simulation<'_> {
             return Err(SimError::Cancelled);
         }
         results.sort_by_key(|(i, _)| *i);
-        let (findings, metrics) = world.merge(results.into_iter().map(|(_, r)| r));
+        let (findings, metrics, series) = world.merge(results.into_iter().map(|(_, r)| r));
         Ok(Outcome {
             findings,
             metrics,
+            series,
             wall: started.elapsed(),
             threads,
         })

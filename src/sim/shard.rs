@@ -242,7 +242,7 @@ impl<'a> World<'a> {
     pub(super) fn merge(
         &self,
         results: impl Iterator<Item = ShardResult>,
-    ) -> (Vec<crate::report::Finding>, Metrics) {
+    ) -> (Vec<crate::report::Finding>, Metrics, super::Series) {
         let mut collected = Collected::default();
         let mut attacks: BTreeMap<String, AttackStat> = BTreeMap::new();
         let (mut exposure, mut exposure_open) = (Vec::new(), 0);
@@ -269,6 +269,15 @@ impl<'a> World<'a> {
             add_series(&mut bytes, &r.hourly_bytes);
             events += r.events;
         }
+        let series = super::Series {
+            sessions_per_hour: sessions.clone(),
+            unexpected_per_day: tally.unexpected_by_day.clone(),
+            exposure_ms: {
+                let mut e = exposure.clone();
+                e.sort_unstable();
+                e
+            },
+        };
         let mut findings = collected.into_findings(self);
         findings.extend(users::population_findings(self, &tally));
         let user_days = tally.active_user_days.max(1) as f64;
@@ -292,7 +301,7 @@ impl<'a> World<'a> {
                 .map(|f| f.create.to_string())
                 .collect(),
         };
-        (findings, metrics)
+        (findings, metrics, series)
     }
 }
 

@@ -347,6 +347,8 @@ pub(super) struct Tally {
     pub own_evictions: u64,
     pub lockouts: u64,
     pub lost_work: u64,
+    /// Unexpected logouts on each day.
+    pub unexpected_by_day: Vec<u64>,
     /// The first case of each kind, as evidence.
     pub examples: Vec<Observation>,
 }
@@ -362,6 +364,12 @@ impl Tally {
         self.own_evictions += o.own_evictions;
         self.lockouts += o.lockouts;
         self.lost_work += o.lost_work;
+        if self.unexpected_by_day.len() < o.unexpected_by_day.len() {
+            self.unexpected_by_day.resize(o.unexpected_by_day.len(), 0);
+        }
+        for (t, p) in self.unexpected_by_day.iter_mut().zip(&o.unexpected_by_day) {
+            *t += p;
+        }
         for e in &o.examples {
             if !self
                 .examples
@@ -371,6 +379,16 @@ impl Tally {
                 self.examples.push(e.clone());
             }
         }
+    }
+
+    /// Counts `n` unexpected logouts at time `now`.
+    fn unexpected_at(&mut self, now: u64, n: u64) {
+        self.unexpected += n;
+        let day = (now / DAY) as usize;
+        if self.unexpected_by_day.len() <= day {
+            self.unexpected_by_day.resize(day + 1, 0);
+        }
+        self.unexpected_by_day[day] += n;
     }
 
     fn example(&mut self, o: Observation) {
@@ -992,7 +1010,7 @@ impl<'w> Population<'w, '_> {
         if issued.evicted > 0 && self.users[u].devices.len() > 1 {
             // The user's own other device was logged out by this sign-in.
             self.tally.own_evictions += u64::from(issued.evicted);
-            self.tally.unexpected += u64::from(issued.evicted);
+            self.tally.unexpected_at(now, u64::from(issued.evicted));
             self.users[u].unexpected_today = true;
             let other = if self.users[u].device == 0 { 1 } else { 0 };
             let this = self.users[u].devices[self.users[u].device as usize].category;
@@ -1183,7 +1201,7 @@ impl<'w> Population<'w, '_> {
 
     /// A request of the user's was refused mid-visit.
     fn unexpected(&mut self, u: usize, now: u64, node: u32, why: Rejection) -> Option<u64> {
-        self.tally.unexpected += 1;
+        self.tally.unexpected_at(now, 1);
         let flow = self.dev(u).flow;
         let (last_at, last_node) = self.users[u].last_action;
         self.dev(u).cred = None;

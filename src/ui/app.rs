@@ -10,8 +10,10 @@ use egui::{Key, KeyboardShortcut, Modifiers, RichText, ScrollArea};
 use super::canvas::{self, CanvasState};
 use super::document::{Command, Document, Selection};
 use super::export_dialog::{self, ExportAction, ExportDialog};
+use super::gallery::{self, GalleryChoice, GalleryState};
 use super::inspector::{self, InspectorState};
 use super::palette::{self, PaletteState};
+use super::simulation::{self, SimulationPanel};
 use super::{Startup, clipboard, layout, recovery};
 use crate::compile::{self, Profile};
 use crate::export::geometry::{self, Diagram, Theme};
@@ -138,8 +140,11 @@ pub struct Editor {
     canvas: CanvasState,
     palette: PaletteState,
     inspector: InspectorState,
+    gallery: GalleryState,
     theme: Theme,
     diagram: Diagram,
+    /// The map compiled (the inspector shows what each node sets).
+    plan: compile::Plan,
     /// The document revision and theme the diagram and findings were built for.
     built_for: (u64, Theme),
     findings: Vec<Finding>,
@@ -150,6 +155,8 @@ pub struct Editor {
     presenting: bool,
     find: Option<String>,
     export: Option<ExportDialog>,
+    sim: SimulationPanel,
+    show_sim: bool,
     last_autosave: f64,
     autosaved_revision: Option<u64>,
     title: String,
@@ -174,6 +181,7 @@ impl Editor {
         let mut editor = Editor {
             diagram: geometry::diagram(doc.map(), theme),
             built_for: (u64::MAX, theme),
+            plan: compile::compile(&model::Map::default()),
             findings: Vec::new(),
             doc,
             origin,
@@ -182,6 +190,7 @@ impl Editor {
             canvas: CanvasState::default(),
             palette: PaletteState::default(),
             inspector: InspectorState::default(),
+            gallery: GalleryState::default(),
             theme,
             prefs: Preferences::default(),
             dialog: None,
@@ -189,6 +198,8 @@ impl Editor {
             presenting: false,
             find: None,
             export: None,
+            sim: SimulationPanel::default(),
+            show_sim: true,
             last_autosave: 0.0,
             autosaved_revision: None,
             title: String::new(),
@@ -269,8 +280,8 @@ impl Editor {
         }
         self.built_for = key;
         self.diagram = geometry::diagram(self.doc.map(), self.theme);
-        let plan = compile::compile(self.doc.map());
-        self.findings = compile::lint(self.doc.map(), &plan, Profile::default_profile());
+        self.plan = compile::compile(self.doc.map());
+        self.findings = compile::lint(self.doc.map(), &self.plan, Profile::default_profile());
     }
 
     fn set_theme(&mut self, theme: Theme) {
@@ -305,6 +316,8 @@ impl Editor {
                 self.canvas.fit_next_frame();
                 self.remember(path);
                 self.status = format!("Opened {}", path.display());
+                // A new document starts again at revision 0: rebuild whatever the key says.
+                self.built_for.0 = u64::MAX;
                 self.rebuild();
             }
             Err(e) => self.dialog = Some(Dialog::Error(e.to_string())),
@@ -322,6 +335,7 @@ impl Editor {
                 self.error = None;
                 self.selection = Selection::default();
                 self.canvas.fit_next_frame();
+                self.built_for.0 = u64::MAX;
                 self.rebuild();
             }
             Err(e) => self.dialog = Some(Dialog::Error(e.to_string())),
@@ -589,9 +603,20 @@ impl Editor {
         self.dropped_files(&ctx);
         self.shortcuts(&ctx);
         self.rebuild();
+        let file = self
+            .doc
+            .path()
+            .map_or_else(|| self.origin.clone(), |p| p.display().to_string());
+        if self.error.is_none() {
+            self.sim
+                .poll(&ctx, self.doc.map(), self.doc.revision(), &file);
+        }
         if !self.presenting {
             self.menu_bar(ui);
             self.status_bar(ui);
+            if self.show_sim && self.error.is_none() {
+                self.simulation_panel(ui, &file);
+            }
         }
         if let Some(error) = self.error.clone() {
             egui::CentralPanel::default().show(ui, |ui| {
@@ -622,21 +647,32 @@ impl Editor {
                 .default_size(300.0)
                 .show(ui, |ui| {
                     ScrollArea::vertical().show(ui, |ui| {
-                        let commands = inspector::inspector_ui(
+                        let out = inspector::inspector_ui(
                             ui,
                             &mut self.inspector,
                             self.doc.map(),
+                            &self.plan,
                             &self.selection,
                             &self.findings,
                         );
-                        if !commands.is_empty() {
-                            self.apply(commands);
+                        if out.close_undo_step {
+                            self.doc.close_undo_step();
+                        }
+                        if !out.commands.is_empty() {
+                            self.apply(out.commands);
                         }
                         self.problems_ui(ui);
                     });
                 });
-            if ui.ctx().memory(|m| m.focused().is_none()) {
-                // A text field lost focus: the next edit starts a new undo step.
+            let focused = ui.ctx().memory(|m| m.focused());
+            let key = egui::Id::unique("sessionmap-focused-last-frame");
+            let before = ui
+                .ctx()
+                .data(|d| d.get_temp::<Option<egui::Id>>(key).flatten());
+            ui.ctx().data_mut(|d| d.insert_temp(key, focused));
+            if before.is_some() && focused != before {
+                // A text field lost focus: the next edit starts a new undo step. Only then, not
+                // on every frame without focus, or a drag on the canvas would be a step a frame.
                 self.doc.close_undo_step();
             }
         }
@@ -656,7 +692,7 @@ impl Editor {
                     &mut self.selection,
                     &mut self.palette,
                 );
-                if out.drag_ended {
+                if out.close_undo_step {
                     self.doc.close_undo_step();
                 }
                 if !out.commands.is_empty() {
@@ -793,6 +829,7 @@ impl Editor {
                     if ui.checkbox(&mut self.canvas.minimap, "Minimap").changed() {
                         self.prefs.minimap = self.canvas.minimap;
                     }
+                    ui.checkbox(&mut self.show_sim, "Simulation panel");
                     if item(ui, &PRESENT) {
                         self.presenting = true;
                     }
@@ -810,6 +847,37 @@ impl Editor {
                 });
             });
         });
+    }
+
+    fn simulation_panel(&mut self, ui: &mut egui::Ui, file: &str) {
+        let mut output = None;
+        egui::Panel::bottom("simulation")
+            .resizable(true)
+            .default_size(300.0)
+            .show(ui, |ui| {
+                output = Some(simulation::simulation_ui(
+                    ui,
+                    &mut self.sim,
+                    self.doc.map(),
+                    self.doc.revision(),
+                    file,
+                ));
+            });
+        let Some(output) = output else {
+            return;
+        };
+        if let Some(nodes) = output.select {
+            self.selection = Selection::of_nodes(nodes);
+            self.canvas.zoom_to(&self.diagram, &self.selection);
+        }
+        if !output.commands.is_empty() {
+            self.apply(output.commands);
+        }
+    }
+
+    /// The simulation panel's state (tests).
+    pub fn simulation(&mut self) -> &mut SimulationPanel {
+        &mut self.sim
     }
 
     fn status_bar(&mut self, ui: &mut egui::Ui) {
@@ -832,6 +900,11 @@ impl Editor {
                 ui.separator();
                 ui.label(format!("{} static findings", self.findings.len()))
                     .on_hover_text("Static rules (profile asvs-l2), re-run on every change");
+                ui.separator();
+                ui.label(self.sim.status(self.doc.revision())).on_hover_text(format!(
+                    "A quick simulation of {} users re-runs in the background after each change",
+                    simulation::QUICK_USERS
+                ));
                 if !self.selection.is_empty() {
                     ui.separator();
                     ui.label(format!("{} selected", self.selection.len()));
@@ -1028,19 +1101,11 @@ impl Editor {
                     }
                 });
             }
-            Dialog::Gallery => {
-                egui::Modal::new(egui::Id::unique("gallery")).show(ctx, |ui| {
-                    ui.heading("New from template");
-                    for t in templates::ALL {
-                        if ui.button(t.name).clicked() {
-                            answer = Answer::Template(t.name);
-                        }
-                    }
-                    if ui.button("Cancel").clicked() {
-                        answer = Answer::Close;
-                    }
-                });
-            }
+            Dialog::Gallery => match gallery::gallery_ui(ctx, &mut self.gallery, self.theme) {
+                Some(GalleryChoice::Create(name)) => answer = Answer::Template(name),
+                Some(GalleryChoice::Cancel) => answer = Answer::Close,
+                None => {}
+            },
         }
         match answer {
             Answer::Wait => self.dialog = Some(dialog),
@@ -1059,6 +1124,7 @@ impl Editor {
                     self.error = None;
                     self.selection = Selection::default();
                     self.canvas.fit_next_frame();
+                    self.built_for.0 = u64::MAX;
                     self.rebuild();
                 }
             }

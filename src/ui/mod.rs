@@ -1,6 +1,7 @@
 //! The eframe app: the canvas editor. `app.rs` is the window (menus, shortcuts, files,
 //! autosave, dialogs); `canvas.rs`, `palette.rs` and `inspector.rs` draw and return
 //! [`Command`]s; `document.rs` applies them (the one place the map changes) with undo/redo;
+//! `gallery.rs` is the "New from template" window with a thumbnail of each template;
 //! `clipboard.rs`, `layout.rs` and `recovery.rs` are display-free helpers. The UI holds no
 //! business rules: it calls `model`, `compile`, `templates` and `export::geometry`.
 
@@ -9,28 +10,33 @@ mod canvas;
 mod clipboard;
 mod document;
 mod export_dialog;
+mod gallery;
 mod inspector;
 mod layout;
+mod minimap;
 mod palette;
 mod recovery;
+mod simulation;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 pub use app::{Editor, EditorOptions};
-pub use export_dialog::{ExportKind, export_bytes, write_export};
-pub use canvas::{CanvasOutput, CanvasState, canvas_ui};
+pub use canvas::{CanvasOutput, CanvasState, canvas_ui, screen_from_scene};
 pub use clipboard::{ClipboardError, Fragment, copy_selection, paste};
 pub use document::{
     Command, Document, EdgeEdit, EditError, HISTORY_LIMIT, LaneEdit, NodeEdit, NoteEdit, Selection,
 };
-pub use inspector::{InspectorState, inspector_ui};
+pub use export_dialog::{ExportKind, export_bytes, write_export};
+pub use gallery::{GalleryChoice, GalleryState, gallery_ui};
+pub use inspector::{InspectorOutput, InspectorState, inspector_ui};
 pub use layout::{auto_layout, lane_at, search};
 pub use palette::{PaletteDrag, PaletteState, palette_ui};
 pub use recovery::{
     Recovery, RecoveryError, discard_recovery, find_recovery, recovery_dir, recovery_file,
     write_recovery, write_recovery_at,
 };
+pub use simulation::{QUICK_USERS, RunResult, SimulationPanel, virtual_time};
 
 /// What the window opens on.
 #[derive(Clone, Debug)]
