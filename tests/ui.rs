@@ -52,3 +52,6 @@ mod inspector;
 
 #[path = "ui/canvas.rs"]
 mod canvas;
+
+#[path = "ui/files.rs"]
+mod files;
