@@ -10,7 +10,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use egui::{Rect, pos2, vec2};
 use sessionmap::export::geometry::{self, Diagram, Theme};
 use sessionmap::model::{self, Map};
-use sessionmap::ui::{CanvasState, PaletteState, Selection, canvas_ui};
+use sessionmap::ui::{CanvasState, Overlay, PaletteState, Selection, canvas_ui};
 
 fn big_map() -> Map {
     let banking = sessionmap::templates::find("banking")
@@ -70,6 +70,7 @@ impl Window {
                     &self.map,
                     &mut self.selection,
                     &mut self.palette,
+                    &Overlay::default(),
                 )
             });
         });

@@ -13,6 +13,7 @@ use super::export_dialog::{self, ExportAction, ExportDialog};
 use super::gallery::{self, GalleryChoice, GalleryState};
 use super::inspector::{self, InspectorState};
 use super::palette::{self, PaletteState};
+use super::replay::{self, Replay};
 use super::simulation::{self, SimulationPanel};
 use super::{Startup, clipboard, layout, recovery};
 use crate::compile::{self, Profile};
@@ -156,6 +157,7 @@ pub struct Editor {
     find: Option<String>,
     export: Option<ExportDialog>,
     sim: SimulationPanel,
+    replay: Option<Replay>,
     show_sim: bool,
     last_autosave: f64,
     autosaved_revision: Option<u64>,
@@ -199,6 +201,7 @@ impl Editor {
             find: None,
             export: None,
             sim: SimulationPanel::default(),
+            replay: None,
             show_sim: true,
             last_autosave: 0.0,
             autosaved_revision: None,
@@ -611,6 +614,15 @@ impl Editor {
             self.sim
                 .poll(&ctx, self.doc.map(), self.doc.revision(), &file);
         }
+        if self.replay.is_some() && self.error.is_none() {
+            egui::Panel::bottom("replay").show(ui, |ui| {
+                if let Some(r) = &mut self.replay
+                    && !replay::replay_ui(ui, r)
+                {
+                    self.replay = None;
+                }
+            });
+        }
         if !self.presenting {
             self.menu_bar(ui);
             self.status_bar(ui);
@@ -684,6 +696,7 @@ impl Editor {
                 } else if (ctx.zoom_factor() - 1.5).abs() < f32::EPSILON {
                     ctx.set_zoom_factor(1.0);
                 }
+                let overlay = self.overlay();
                 let out = canvas::canvas_ui(
                     ui,
                     &mut self.canvas,
@@ -691,6 +704,7 @@ impl Editor {
                     self.doc.map(),
                     &mut self.selection,
                     &mut self.palette,
+                    &overlay,
                 );
                 if out.close_undo_step {
                     self.doc.close_undo_step();
@@ -866,6 +880,11 @@ impl Editor {
         let Some(output) = output else {
             return;
         };
+        if let Some(finding) = output.replay {
+            self.selection = Selection::of_nodes(finding.nodes.clone());
+            self.canvas.zoom_to(&self.diagram, &self.selection);
+            self.replay = Some(Replay::new(finding));
+        }
         if let Some(nodes) = output.select {
             self.selection = Selection::of_nodes(nodes);
             self.canvas.zoom_to(&self.diagram, &self.selection);
@@ -873,6 +892,29 @@ impl Editor {
         if !output.commands.is_empty() {
             self.apply(output.commands);
         }
+    }
+
+    /// Badges on nodes with findings (static and the latest simulation's) and the replay.
+    fn overlay(&self) -> canvas::Overlay {
+        let mut findings: Vec<Finding> = self.findings.clone();
+        if let Some(r) = self.sim.current(self.doc.revision()) {
+            findings.extend(
+                r.report
+                    .findings
+                    .iter()
+                    .filter(|f| f.how == crate::report::How::Sim)
+                    .cloned(),
+            );
+        }
+        canvas::Overlay {
+            badges: geometry::badges(&self.diagram, &findings),
+            replay: self.replay.as_ref().map(|r| r.mark(self.doc.map())),
+        }
+    }
+
+    /// The replay in progress, if any (tests).
+    pub fn replay(&self) -> Option<&Replay> {
+        self.replay.as_ref()
     }
 
     /// The simulation panel's state (tests).

@@ -234,6 +234,7 @@ pub fn canvas_ui(
     map: &Map,
     selection: &mut Selection,
     palette: &mut PaletteState,
+    overlay: &Overlay,
 ) -> CanvasOutput {
     if state.view == Rect::ZERO || !state.view.is_finite() {
         state.fit(diagram);
@@ -276,10 +277,99 @@ pub fn canvas_ui(
         .unwrap_or_default();
     ui.ctx()
         .data_mut(|d| d.insert_temp(transform_id(), to_screen));
+    overlay_ui(ui, canvas_rect, diagram, to_screen, overlay);
     if state.minimap {
         minimap::minimap_ui(ui, canvas_rect, diagram, &mut state.view, to_screen);
     }
     out
+}
+
+/// What is drawn over the map: finding badges on nodes, and a replay's current step.
+#[derive(Clone, Debug, Default)]
+pub struct Overlay {
+    pub badges: Vec<geometry::Badge>,
+    pub replay: Option<ReplayMark>,
+}
+
+/// Where a replay is: the token travels from one step's node to the next (along the drawn edge
+/// between them, if any); `t` is how far, 0 to 1.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReplayMark {
+    pub from: Option<NodeId>,
+    pub to: Option<NodeId>,
+    pub edge: Option<crate::model::EdgeId>,
+    pub t: f32,
+    /// The engine refused this step.
+    pub refused: bool,
+}
+
+/// Paints the overlay in screen space over the scene (`to_screen` maps scene to screen).
+fn overlay_ui(
+    ui: &egui::Ui,
+    clip: Rect,
+    diagram: &Diagram,
+    to_screen: egui::emath::TSTransform,
+    overlay: &Overlay,
+) {
+    // A layer of its own just above the scene's, like the minimap's.
+    let layer = egui::LayerId::new(ui.layer_id().order, ui.scope_id().with("overlay"));
+    ui.ctx().set_sublayer(ui.layer_id(), layer);
+    let painter = egui::Painter::new(ui.ctx().clone(), layer, clip);
+    for b in &overlay.badges {
+        let c = to_screen * b.center;
+        let r = (b.radius * to_screen.scaling).clamp(7.0, 14.0);
+        painter.circle(c, r, b.fill, Stroke::new(1.5, Color32::WHITE));
+        painter.text(
+            c,
+            Align2::CENTER_CENTER,
+            b.count.to_string(),
+            FontId::proportional(r * 1.1),
+            Color32::WHITE,
+        );
+    }
+    let Some(mark) = &overlay.replay else {
+        return;
+    };
+    let color = if mark.refused {
+        Color32::from_rgb(40, 150, 70)
+    } else {
+        Color32::from_rgb(220, 60, 40)
+    };
+    let node_rect = |id: &Option<NodeId>| {
+        id.as_ref().and_then(|id| {
+            diagram
+                .nodes
+                .iter()
+                .find(|n| n.id == id.as_str())
+                .map(|n| n.rect)
+        })
+    };
+    if let Some(rect) = node_rect(&mark.to) {
+        let r = Rect::from_min_max(to_screen * rect.min, to_screen * rect.max).expand(6.0);
+        painter.rect_stroke(
+            r,
+            CornerRadius::same(10),
+            Stroke::new(3.0, color),
+            StrokeKind::Outside,
+        );
+    }
+    let along_edge = mark.edge.as_ref().and_then(|e| {
+        diagram
+            .edges
+            .iter()
+            .find(|s| s.id == e.as_str())
+            .map(|s| geometry::bezier(s.curve, mark.t.clamp(0.0, 1.0)))
+    });
+    let token = along_edge.or_else(|| {
+        let to = node_rect(&mark.to)?.center();
+        Some(match node_rect(&mark.from) {
+            Some(from) => from.center().lerp(to, mark.t.clamp(0.0, 1.0)),
+            None => to,
+        })
+    });
+    if let Some(p) = token {
+        painter.circle(to_screen * p, 8.0, color, Stroke::new(2.0, Color32::WHITE));
+    }
 }
 
 /// Arrows nudge the selection, `+` and `-` zoom; not while a text field (or any widget) has the

@@ -16,13 +16,14 @@ mod layout;
 mod minimap;
 mod palette;
 mod recovery;
+mod replay;
 mod simulation;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 pub use app::{Editor, EditorOptions};
-pub use canvas::{CanvasOutput, CanvasState, canvas_ui, screen_from_scene};
+pub use canvas::{CanvasOutput, CanvasState, Overlay, ReplayMark, canvas_ui, screen_from_scene};
 pub use clipboard::{ClipboardError, Fragment, copy_selection, paste};
 pub use document::{
     Command, Document, EdgeEdit, EditError, HISTORY_LIMIT, LaneEdit, NodeEdit, NoteEdit, Selection,
@@ -36,6 +37,7 @@ pub use recovery::{
     Recovery, RecoveryError, discard_recovery, find_recovery, recovery_dir, recovery_file,
     write_recovery, write_recovery_at,
 };
+pub use replay::Replay;
 pub use simulation::{QUICK_USERS, RunResult, SimulationPanel, virtual_time};
 
 /// What the window opens on.

@@ -104,6 +104,8 @@ pub struct SimulationOutput {
     pub select: Option<Vec<NodeId>>,
     /// Edits from the "what if" sliders.
     pub commands: Vec<Command>,
+    /// Play this finding's evidence on the canvas.
+    pub replay: Option<Finding>,
 }
 
 impl SimulationPanel {
@@ -454,6 +456,12 @@ fn findings_ui(
                             }
                             if !f.references.is_empty() {
                                 ui.weak(f.references.join("; "));
+                            }
+                            if f.how == How::Sim
+                                && !f.evidence.is_empty()
+                                && ui.button(format!("Replay {}", f.id)).clicked()
+                            {
+                                out.replay = Some(f.clone());
                             }
                         });
                     if response.header_response.clicked() {

@@ -95,3 +95,42 @@ fn pinning_policy_a_then_fixing_logout_shows_the_attack_that_stopped_working() {
     }
     panic!("the comparison shows LOGOUT-SERVER-NOOP as fixed");
 }
+
+#[test]
+fn a_finding_replays_on_the_canvas_step_by_step_with_its_clock() {
+    let (editor, _file, _dir) = legacy_shop();
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1600.0, 1000.0))
+        .build_ui_state(|ui, editor: &mut Editor| editor.ui(ui), editor);
+    settle(&mut harness);
+    harness.get_by_label_contains("LOGOUT-SERVER-NOOP").click();
+    harness.run();
+    harness.get_by_label("Replay LOGOUT-SERVER-NOOP").click();
+    harness.run_steps(2);
+    // Pause, then step through the trace by hand.
+    harness.get_by_label("⏸ Pause").click();
+    harness.run_steps(2);
+    harness.get_by_label("⏮ Back").click();
+    harness.run_steps(2);
+    let replay = harness.state().replay().expect("a replay is open").clone();
+    assert_eq!(replay.step, 0);
+    harness.get_by_label("⏭ Step").click();
+    harness.run_steps(2);
+    let replay = harness.state().replay().expect("still open").clone();
+    assert_eq!(replay.step, 1, "one step further");
+    let step = &replay.finding.evidence[1];
+    let clock = sessionmap::ui::virtual_time(step.at_ms.expect("timed"));
+    assert!(
+        harness.query_by_label(&clock).is_some(),
+        "the clock shows {clock}"
+    );
+    let mark = replay.mark(harness.state().document().map());
+    assert_eq!(mark.to, step.node, "the token is on this step's node");
+    assert_eq!(
+        mark.from, replay.finding.evidence[0].node,
+        "coming from the previous one"
+    );
+    harness.get_by_label("Close replay").click();
+    harness.run();
+    assert!(harness.state().replay().is_none());
+}
