@@ -426,6 +426,21 @@ impl Attempt {
 
 type Scene = fn(&mut Lab<'_, '_>) -> Option<Attempt>;
 
+/// The usual end of a scene: the gap is proven when the engine accepted the decisive attempt.
+fn proven(
+    lab: &Lab<'_, '_>,
+    accepted: bool,
+    id: &'static str,
+    nodes: Vec<NodeId>,
+    explanation: impl Into<String>,
+) -> Option<Attempt> {
+    Some(if accepted {
+        Attempt::found(lab.observe(id, nodes, explanation))
+    } else {
+        Attempt::default()
+    })
+}
+
 /// The strategies: name (the metrics key), whether it is an attack (counted in attack success)
 /// or a probe of what legitimate use allows, and the scene. A scene returns `None` when the
 /// drawing does not offer what it needs.
@@ -910,15 +925,14 @@ fn skip_verification(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
         &ELSEWHERE,
         RequestKind::UserAction,
     );
-    if used.is_ok() {
-        return Some(Attempt::found(lab.observe(
-            "SESS-PREVERIFY",
-            lab.info.from(Setting::AccountState),
-            "A full session is issued before the email address is verified: someone can sign \
-             up with an address they do not own and use the account at once.",
-        )));
-    }
-    Some(Attempt::default())
+    proven(
+        lab,
+        used.is_ok(),
+        "SESS-PREVERIFY",
+        lab.info.from(Setting::AccountState),
+        "A full session is issued before the email address is verified: someone can sign \
+         up with an address they do not own and use the account at once.",
+    )
 }
 
 fn skip_mfa(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
@@ -943,15 +957,14 @@ fn skip_mfa(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
         &ELSEWHERE,
         RequestKind::UserAction,
     );
-    if used.is_ok() {
-        return Some(Attempt::found(lab.observe(
-            "SESS-PREVERIFY",
-            lab.info.from(Setting::AccountState),
-            "A full session exists before the MFA step is completed: a stolen password alone \
-             opens the account.",
-        )));
-    }
-    Some(Attempt::default())
+    proven(
+        lab,
+        used.is_ok(),
+        "SESS-PREVERIFY",
+        lab.info.from(Setting::AccountState),
+        "A full session exists before the MFA step is completed: a stolen password alone \
+         opens the account.",
+    )
 }
 
 // ----- timeouts -----
@@ -1263,15 +1276,14 @@ fn remember_me_other_device(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
         &token,
         &ELSEWHERE,
     );
-    if r.is_ok() {
-        return Some(Attempt::found(lab.observe(
-            "REMEMBER-UNBOUND",
-            lab.info.from(Setting::RememberMe),
-            "The remember-me token is not bound to the device it was issued to: copied to \
-             another machine, it signs in there.",
-        )));
-    }
-    Some(Attempt::default())
+    proven(
+        lab,
+        r.is_ok(),
+        "REMEMBER-UNBOUND",
+        lab.info.from(Setting::RememberMe),
+        "The remember-me token is not bound to the device it was issued to: copied to \
+         another machine, it signs in there.",
+    )
 }
 
 fn remember_me_after_logout(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
@@ -2097,16 +2109,15 @@ fn reuse_refresh_token(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
     }
     lab.wait(5 * MINUTE);
     let again = refresh(lab, "user", "the app refreshes again".into(), &r2, &LAPTOP);
-    if again.is_ok() {
-        return Some(Attempt::found(lab.observe(
-            "RT-NO-ROTATION",
-            nodes,
-            "The refresh token is reusable and reuse is not detected: the attacker and the \
-             victim both keep refreshing with the same token. Rotate on use and revoke the \
-             family when an old one comes back.",
-        )));
-    }
-    Some(Attempt::default())
+    proven(
+        lab,
+        again.is_ok(),
+        "RT-NO-ROTATION",
+        nodes,
+        "The refresh token is reusable and reuse is not detected: the attacker and the \
+         victim both keep refreshing with the same token. Rotate on use and revoke the \
+         family when an old one comes back.",
+    )
 }
 
 fn refresh_for_a_year(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
