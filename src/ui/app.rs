@@ -645,6 +645,9 @@ impl Editor {
             self.dialogs(&ctx);
             return;
         }
+        if self.presenting {
+            self.presentation_findings(ui);
+        }
         if !self.presenting {
             egui::Panel::left("palette")
                 .resizable(true)
@@ -892,6 +895,30 @@ impl Editor {
         if !output.commands.is_empty() {
             self.apply(output.commands);
         }
+    }
+
+    /// In presentation mode: the findings in large type beside the canvas.
+    fn presentation_findings(&mut self, ui: &mut egui::Ui) {
+        let Some(result) = self.sim.current(self.doc.revision()) else {
+            return;
+        };
+        let findings = result.report.findings.clone();
+        egui::Panel::right("presented-findings")
+            .default_size(420.0)
+            .show(ui, |ui| {
+                ui.heading(format!("{} findings", findings.len()));
+                ScrollArea::vertical().show(ui, |ui| {
+                    for f in &findings {
+                        let text = RichText::new(format!("{} {}", f.severity, f.title))
+                            .size(20.0)
+                            .color(geometry::severity_color(f.severity));
+                        if ui.button(text).clicked() {
+                            self.selection = Selection::of_nodes(f.nodes.clone());
+                            self.canvas.zoom_to(&self.diagram, &self.selection);
+                        }
+                    }
+                });
+            });
     }
 
     /// Badges on nodes with findings (static and the latest simulation's) and the replay.

@@ -165,7 +165,12 @@ impl SimulationPanel {
             .as_ref()
             .is_none_or(|r| r.revision != revision);
         if stale && self.quick.is_none() && now - self.changed_at >= DEBOUNCE {
-            let builder = self.builder(QUICK_USERS, 1);
+            // Leave a core to the window while it runs.
+            let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+            let builder = Builder {
+                threads: cores.saturating_sub(1).max(1),
+                ..self.builder(QUICK_USERS, 1)
+            };
             self.quick = Some(Job::start(map, revision, builder, file.to_owned()));
         }
         if self.busy() || stale {

@@ -98,7 +98,11 @@ fn pinning_policy_a_then_fixing_logout_shows_the_attack_that_stopped_working() {
 
 #[test]
 fn a_finding_replays_on_the_canvas_step_by_step_with_its_clock() {
-    let (editor, _file, _dir) = legacy_shop();
+    // The bundled file itself (read, never saved), so the snapshot shows a stable path.
+    let editor = Editor::open(
+        &Startup::File("templates/legacy-shop.ron".into()),
+        EditorOptions::default(),
+    );
     let mut harness = Harness::builder()
         .with_size(egui::vec2(1600.0, 1000.0))
         .build_ui_state(|ui, editor: &mut Editor| editor.ui(ui), editor);
@@ -124,6 +128,7 @@ fn a_finding_replays_on_the_canvas_step_by_step_with_its_clock() {
         harness.query_by_label(&clock).is_some(),
         "the clock shows {clock}"
     );
+    harness.snapshot("replay-legacy-shop-step-2");
     let mark = replay.mark(harness.state().document().map());
     assert_eq!(mark.to, step.node, "the token is on this step's node");
     assert_eq!(
@@ -133,4 +138,33 @@ fn a_finding_replays_on_the_canvas_step_by_step_with_its_clock() {
     harness.get_by_label("Close replay").click();
     harness.run();
     assert!(harness.state().replay().is_none());
+}
+
+#[test]
+fn presentation_mode_shows_the_canvas_and_the_findings_in_large_type() {
+    let (editor, _file, _dir) = legacy_shop();
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1600.0, 1000.0))
+        .build_ui_state(|ui, editor: &mut Editor| editor.ui(ui), editor);
+    settle(&mut harness);
+    harness.key_press(egui::Key::F5);
+    harness.run();
+    assert!(
+        harness.query_by_label("Palette").is_none(),
+        "panels are hidden"
+    );
+    harness.get_by_label("31 findings");
+    harness
+        .get_by_label_contains("Logout does not end the session on the server")
+        .click();
+    harness.run();
+    assert!(
+        harness
+            .state()
+            .selection()
+            .nodes
+            .iter()
+            .any(|n| n.as_str() == "logout"),
+        "a presented finding selects its nodes"
+    );
 }
