@@ -114,5 +114,45 @@ fn canvas(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, canvas);
+/// The whole editor window (panels, canvas, simulation panel) on the legacy shop while a
+/// simulation of 200,000 users runs on worker threads: what a user feels while it runs
+/// (target: a frame under 16 ms). Baseline in the same run: the same window with nothing running.
+fn editor_while_simulating(c: &mut Criterion) {
+    use sessionmap::ui::{Editor, EditorOptions, Startup};
+    let mut group = c.benchmark_group("editor");
+    let ctx = egui::Context::default();
+    let mut editor = Editor::open(
+        &Startup::File("templates/legacy-shop.ron".into()),
+        EditorOptions::default(),
+    );
+    let frame = |editor: &mut Editor| {
+        let output = ctx.run_ui(input(), |ui| editor.ui(ui));
+        ctx.tessellate(output.shapes, output.pixels_per_point).len()
+    };
+    // Let the quick simulation of the map finish first.
+    for _ in 0..2_000 {
+        frame(&mut editor);
+        if !editor.simulation().busy() && editor.simulation().quick_result.is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    group.bench_function("frame_idle_baseline", |b| b.iter(|| frame(&mut editor)));
+    let map = editor.document().map().clone();
+    let revision = editor.document().revision();
+    let panel = editor.simulation();
+    panel.users = 200_000;
+    panel.run(&map, revision, "legacy-shop.ron");
+    group.bench_function("frame_while_simulating", |b| {
+        b.iter(|| {
+            if !editor.simulation().busy() {
+                editor.simulation().run(&map, revision, "legacy-shop.ron");
+            }
+            frame(&mut editor)
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, canvas, editor_while_simulating);
 criterion_main!(benches);

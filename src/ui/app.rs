@@ -883,6 +883,10 @@ impl Editor {
         let Some(output) = output else {
             return;
         };
+        if let Some(text) = output.copy {
+            ui.ctx().copy_text(text);
+            self.status = "Copied the finding's evidence as a Mermaid sequence diagram".to_owned();
+        }
         if let Some(finding) = output.replay {
             self.selection = Selection::of_nodes(finding.nodes.clone());
             self.canvas.zoom_to(&self.diagram, &self.selection);

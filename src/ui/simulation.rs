@@ -106,6 +106,8 @@ pub struct SimulationOutput {
     pub commands: Vec<Command>,
     /// Play this finding's evidence on the canvas.
     pub replay: Option<Finding>,
+    /// Put this text on the clipboard (a finding's sequence diagram).
+    pub copy: Option<String>,
 }
 
 impl SimulationPanel {
@@ -248,7 +250,7 @@ pub fn simulation_ui(
         ui.separator();
         ui.vertical(|ui| {
             ui.set_width((ui.available_width() * 0.5).max(320.0));
-            findings_ui(ui, panel, revision, &mut out);
+            findings_ui(ui, panel, map, revision, &mut out);
         });
         ui.separator();
         ui.vertical(|ui| metrics_ui(ui, panel, revision));
@@ -392,14 +394,59 @@ fn what_if_ui(ui: &mut egui::Ui, map: &Map, out: &mut SimulationOutput) {
             });
         }
     }
+    // Session limits drawn on create-session stages.
+    for node in &map.nodes {
+        let NodeKind::CreateSession {
+            mechanism,
+            ids,
+            client_ids,
+            on_login,
+            concurrency:
+                crate::model::Concurrency::Limited {
+                    max,
+                    per_device,
+                    on_limit,
+                },
+            binding,
+        } = &node.kind
+        else {
+            continue;
+        };
+        any = true;
+        let mut limit = max.get();
+        let l = ui.label(format!("{}: sessions per user", node.label));
+        if ui
+            .add(egui::Slider::new(&mut limit, 1..=20))
+            .labelled_by(l.id)
+            .changed()
+            && let Some(max) = std::num::NonZeroU32::new(limit)
+        {
+            out.commands.push(Command::EditNode {
+                id: node.id.clone(),
+                edit: NodeEdit::Kind(NodeKind::CreateSession {
+                    mechanism: *mechanism,
+                    ids: *ids,
+                    client_ids: *client_ids,
+                    on_login: *on_login,
+                    concurrency: crate::model::Concurrency::Limited {
+                        max,
+                        per_device: *per_device,
+                        on_limit: *on_limit,
+                    },
+                    binding: *binding,
+                }),
+            });
+        }
+    }
     if !any {
-        ui.weak("No timeout is drawn.");
+        ui.weak("No timeout or session limit is drawn.");
     }
 }
 
 fn findings_ui(
     ui: &mut egui::Ui,
     panel: &SimulationPanel,
+    map: &Map,
     revision: u64,
     out: &mut SimulationOutput,
 ) {
@@ -462,11 +509,15 @@ fn findings_ui(
                             if !f.references.is_empty() {
                                 ui.weak(f.references.join("; "));
                             }
-                            if f.how == How::Sim
-                                && !f.evidence.is_empty()
-                                && ui.button(format!("Replay {}", f.id)).clicked()
-                            {
-                                out.replay = Some(f.clone());
+                            if f.how == How::Sim && !f.evidence.is_empty() {
+                                ui.horizontal(|ui| {
+                                    if ui.button(format!("Replay {}", f.id)).clicked() {
+                                        out.replay = Some(f.clone());
+                                    }
+                                    if ui.button("Copy as sequence diagram").clicked() {
+                                        out.copy = Some(crate::export::sequence_diagram(f, map));
+                                    }
+                                });
                             }
                         });
                     if response.header_response.clicked() {

@@ -135,6 +135,15 @@ fn a_finding_replays_on_the_canvas_step_by_step_with_its_clock() {
         mark.from, replay.finding.evidence[0].node,
         "coming from the previous one"
     );
+    harness.get_by_label("Copy as sequence diagram").click();
+    harness.step();
+    let copied = harness.output().platform_output.commands.iter().any(
+        |c| matches!(c, egui::OutputCommand::CopyText(t) if t.starts_with("sequenceDiagram") || t.contains("\nsequenceDiagram")),
+    );
+    assert!(
+        copied,
+        "the evidence goes to the clipboard as a sequence diagram"
+    );
     harness.get_by_label("Close replay").click();
     harness.run();
     assert!(harness.state().replay().is_none());
