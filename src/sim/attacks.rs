@@ -907,29 +907,14 @@ fn skip_verification(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
     let sign_up = lab.info.sign_up.clone()?;
     let user = lab.account(false, Role::USER);
     lab.victim = user;
-    let issued = lab
-        .sign_in(
-            user,
-            ELSEWHERE,
-            SignIn {
-                at: Some(sign_up),
-                ..SignIn::default()
-            },
-        )
-        .ok()?;
-    lab.wait(MINUTE);
-    let used = lab.present(
-        "attacker",
-        "skips the emailed verification link and opens a protected page",
-        &issued.credential.value,
-        &ELSEWHERE,
-        RequestKind::UserAction,
-    );
-    proven(
+    before_completion(
         lab,
-        used.is_ok(),
-        "SESS-PREVERIFY",
-        lab.info.from(Setting::AccountState),
+        SignIn {
+            at: Some(sign_up),
+            ..SignIn::default()
+        },
+        MINUTE,
+        "skips the emailed verification link and opens a protected page",
         "A full session is issued before the email address is verified: someone can sign \
          up with an address they do not own and use the account at once.",
     )
@@ -937,22 +922,35 @@ fn skip_verification(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
 
 fn skip_mfa(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
     let login = lab.info.mfa_login.clone()?;
+    before_completion(
+        lab,
+        SignIn {
+            mfa: MfaStatus::Pending,
+            at: Some(login),
+            ..SignIn::default()
+        },
+        SECOND,
+        "has the password but not the second factor, and opens a protected page",
+        "A full session exists before the MFA step is completed: a stolen password alone \
+         opens the account.",
+    )
+}
+
+/// The victim's account is signed in from the attacker's machine with a step still to do
+/// (`how`), and after `pause` a protected page is opened: a gap when the engine serves it.
+fn before_completion(
+    lab: &mut Lab<'_, '_>,
+    how: SignIn<'_>,
+    pause: u64,
+    action: &str,
+    explanation: &str,
+) -> Option<Attempt> {
     let victim = lab.victim;
-    let issued = lab
-        .sign_in(
-            victim,
-            ELSEWHERE,
-            SignIn {
-                mfa: MfaStatus::Pending,
-                at: Some(login),
-                ..SignIn::default()
-            },
-        )
-        .ok()?;
-    lab.wait(SECOND);
+    let issued = lab.sign_in(victim, ELSEWHERE, how).ok()?;
+    lab.wait(pause);
     let used = lab.present(
         "attacker",
-        "has the password but not the second factor, and opens a protected page",
+        action,
         &issued.credential.value,
         &ELSEWHERE,
         RequestKind::UserAction,
@@ -962,8 +960,7 @@ fn skip_mfa(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
         used.is_ok(),
         "SESS-PREVERIFY",
         lab.info.from(Setting::AccountState),
-        "A full session exists before the MFA step is completed: a stolen password alone \
-         opens the account.",
+        explanation,
     )
 }
 

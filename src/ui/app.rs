@@ -109,6 +109,10 @@ enum Dialog {
     Gallery,
 }
 
+/// What finding badges were computed for: the diagram's revision and theme, and the simulated
+/// results (their revision and finding count).
+type BadgeKey = ((u64, Theme), Option<(u64, usize)>);
+
 /// What the user answered in a dialog this frame.
 enum Answer {
     Wait,
@@ -158,6 +162,8 @@ pub struct Editor {
     export: Option<ExportDialog>,
     sim: SimulationPanel,
     replay: Option<Replay>,
+    /// Finding badges and what they were computed for (diagram, simulated findings).
+    badges: (Option<BadgeKey>, Vec<geometry::Badge>),
     show_sim: bool,
     last_autosave: f64,
     autosaved_revision: Option<u64>,
@@ -202,6 +208,7 @@ impl Editor {
             export: None,
             sim: SimulationPanel::default(),
             replay: None,
+            badges: (None, Vec::new()),
             show_sim: true,
             last_autosave: 0.0,
             autosaved_revision: None,
@@ -906,39 +913,52 @@ impl Editor {
         let Some(result) = self.sim.current(self.doc.revision()) else {
             return;
         };
-        let findings = result.report.findings.clone();
+        let findings = &result.report.findings;
+        let mut picked = None;
         egui::Panel::right("presented-findings")
             .default_size(420.0)
             .show(ui, |ui| {
                 ui.heading(format!("{} findings", findings.len()));
                 ScrollArea::vertical().show(ui, |ui| {
-                    for f in &findings {
+                    for f in findings {
                         let text = RichText::new(format!("{} {}", f.severity, f.title))
                             .size(20.0)
                             .color(geometry::severity_color(f.severity));
                         if ui.button(text).clicked() {
-                            self.selection = Selection::of_nodes(f.nodes.clone());
-                            self.canvas.zoom_to(&self.diagram, &self.selection);
+                            picked = Some(f.nodes.clone());
                         }
                     }
                 });
             });
+        if let Some(nodes) = picked {
+            self.selection = Selection::of_nodes(nodes);
+            self.canvas.zoom_to(&self.diagram, &self.selection);
+        }
     }
 
     /// Badges on nodes with findings (static and the latest simulation's) and the replay.
-    fn overlay(&self) -> canvas::Overlay {
-        let mut findings: Vec<Finding> = self.findings.clone();
-        if let Some(r) = self.sim.current(self.doc.revision()) {
-            findings.extend(
-                r.report
-                    .findings
-                    .iter()
-                    .filter(|f| f.how == crate::report::How::Sim)
-                    .cloned(),
-            );
+    /// Badges are recomputed only when the diagram or the simulated findings change.
+    fn overlay(&mut self) -> canvas::Overlay {
+        let current = self.sim.current(self.doc.revision());
+        let key = (
+            self.built_for,
+            current.map(|r| (r.revision, r.report.findings.len())),
+        );
+        if self.badges.0 != Some(key) {
+            let mut findings: Vec<Finding> = self.findings.clone();
+            if let Some(r) = current {
+                findings.extend(
+                    r.report
+                        .findings
+                        .iter()
+                        .filter(|f| f.how == crate::report::How::Sim)
+                        .cloned(),
+                );
+            }
+            self.badges = (Some(key), geometry::badges(&self.diagram, &findings));
         }
         canvas::Overlay {
-            badges: geometry::badges(&self.diagram, &findings),
+            badges: self.badges.1.clone(),
             replay: self.replay.as_ref().map(|r| r.mark(self.doc.map())),
         }
     }

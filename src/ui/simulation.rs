@@ -72,6 +72,8 @@ pub struct SimulationPanel {
     pub result: Option<RunResult>,
     /// Policy A of an A/B comparison: a copy of the map and its report.
     pub pinned: Option<(Map, Report)>,
+    /// The pinned policy A against the current results, and which results it was made from.
+    comparison: Option<(ResultKey, Comparison)>,
     seen_revision: u64,
     changed_at: f64,
     pub error: Option<String>,
@@ -90,11 +92,23 @@ impl Default for SimulationPanel {
             full: None,
             result: None,
             pinned: None,
+            comparison: None,
             seen_revision: u64::MAX,
             changed_at: 0.0,
             error: None,
         }
     }
+}
+
+/// Tells results apart for the comparison cache: revision, events and findings of a run.
+type ResultKey = (u64, u64, usize);
+
+fn key_of(r: &RunResult) -> ResultKey {
+    (
+        r.revision,
+        r.outcome.metrics.events,
+        r.report.findings.len(),
+    )
 }
 
 /// What the panel asks of the window.
@@ -177,6 +191,19 @@ impl SimulationPanel {
         }
         if self.busy() || stale {
             ctx.request_repaint_after(Duration::from_millis(100));
+        }
+        self.compare(revision);
+    }
+
+    /// Keeps the A/B comparison in step with the pinned policy and the current results.
+    fn compare(&mut self, revision: u64) {
+        let (Some((_, a)), Some(b)) = (&self.pinned, self.current(revision)) else {
+            self.comparison = None;
+            return;
+        };
+        let key = key_of(b);
+        if self.comparison.as_ref().is_none_or(|(k, _)| *k != key) {
+            self.comparison = Some((key, Comparison::new(a.clone(), b.report.clone())));
         }
     }
 
@@ -325,9 +352,11 @@ fn controls_ui(
             && let Some(report) = current
         {
             panel.pinned = Some((map.clone(), report));
+            panel.comparison = None;
         }
         if panel.pinned.is_some() && ui.button("Unpin").clicked() {
             panel.pinned = None;
+            panel.comparison = None;
         }
     });
     if let Some(error) = &panel.error {
@@ -593,9 +622,9 @@ fn metrics_ui(ui: &mut egui::Ui, panel: &SimulationPanel, revision: u64) {
         );
         row(ui, "Engine events", m.events.to_string());
     });
-    if let Some((_, a)) = &panel.pinned {
+    if let Some((_, c)) = &panel.comparison {
         ui.separator();
-        ab_ui(ui, a, &result.report);
+        ab_ui(ui, c);
     }
     let series = &result.outcome.series;
     ui.horizontal(|ui| {
@@ -642,8 +671,7 @@ fn metrics_ui(ui: &mut egui::Ui, panel: &SimulationPanel, revision: u64) {
     });
 }
 
-fn ab_ui(ui: &mut egui::Ui, a: &Report, b: &Report) {
-    let c = Comparison::new(a.clone(), b.clone());
+fn ab_ui(ui: &mut egui::Ui, c: &Comparison) {
     ui.strong("Policy A (pinned) vs B (this map)");
     ui.label(format!(
         "{} findings fixed, {} new, {} in both",
