@@ -398,3 +398,383 @@ proptest! {
         }
     }
 }
+
+/// A hybrid flow that draws one node of every kind, for the parameter walk.
+const EVERY_KIND: &str = r#"(
+    format_version: 1,
+    title: "Every kind",
+    lanes: [(id: "users", title: "Users", height: 900.0)],
+    nodes: [
+        (id: "login", label: "Sign in", kind: Login(mfa: Required, before_mfa: NoSession), lane: "users", pos: (0.0, 0.0)),
+        (id: "signup", label: "Sign up", kind: SignUp(before_verification: NoSession), lane: "users", pos: (0.0, 100.0)),
+        (id: "reset", label: "Reset", kind: PasswordReset(link_ttl: Minutes(30), before_completion: NoSession), lane: "users", pos: (0.0, 200.0)),
+        (id: "oidc", label: "Social", kind: OidcCallback(provider: "Google", idp_logout: BackChannel), lane: "users", pos: (0.0, 300.0)),
+        (id: "sso", label: "SSO", kind: Sso(provider: "Okta", protocol: Oidc, idp_logout: BackChannel), lane: "users", pos: (0.0, 400.0)),
+        (id: "magic", label: "Magic link", kind: MagicLink(link_ttl: Minutes(15), single_use: true), lane: "users", pos: (0.0, 500.0)),
+        (id: "api", label: "API tokens", kind: ApiTokenEndpoint(grant: Password), lane: "users", pos: (0.0, 600.0)),
+        (id: "remember", label: "Remember me", kind: RememberMe(device_bound: true, rotate_on_use: true, survives_logout: false, grants_sensitive_actions: false), lane: "users", pos: (0.0, 700.0)),
+        (id: "create", label: "Issue tokens", kind: CreateSession(mechanism: Hybrid, ids: Csprng(bits: 128), client_ids: Strict, on_login: RotateEndOld, concurrency: Limited(max: 5, per_device: false, on_limit: EvictOldestInactive), binding: (ip: false, user_agent: true, on_mismatch: RequireReauth, travel: (max_km: 800, within: Hours(2)))), lane: "users", pos: (250.0, 0.0)),
+        (id: "page", label: "Page", kind: Request(state_change: false), lane: "users", pos: (500.0, 0.0)),
+        (id: "ping", label: "Poll", kind: BackgroundPing(every: Minutes(1)), lane: "users", pos: (500.0, 100.0)),
+        (id: "email", label: "Change email", kind: SensitiveAction(action: "change email", reauth: RecentLogin(within: Minutes(5))), lane: "users", pos: (500.0, 200.0)),
+        (id: "refresh", label: "Refresh", kind: TokenRefresh(rotation: Rotate(reuse_detection: true, grace_generations: 0), expiry: Absolute), lane: "users", pos: (500.0, 300.0)),
+        (id: "logout", label: "Log out", kind: Logout(scope: ThisDevice, invalidation: Server, revokes_refresh_tokens: true), lane: "users", pos: (750.0, 0.0)),
+        (id: "password", label: "Change password", kind: PasswordChange(ends_other_sessions: true, revokes_refresh_tokens: true), lane: "users", pos: (750.0, 100.0)),
+        (id: "disable", label: "Disable", kind: AccountDisable(ends_sessions: true), lane: "users", pos: (750.0, 200.0)),
+        (id: "revoke", label: "Kill", kind: AdminRevoke(scope: OneUser), lane: "users", pos: (750.0, 300.0)),
+        (id: "demote", label: "Change role", kind: PrivilegeChange(rotation: RotateEndOld, reloads_privileges: true), lane: "users", pos: (750.0, 400.0)),
+        (id: "idle", label: "Idle", kind: IdleTimeout(after: Minutes(15), resets_on: UserAction, enforced: Server), lane: "users", pos: (250.0, 200.0)),
+        (id: "absolute", label: "Absolute", kind: AbsoluteTimeout(after: Hours(8), enforced: Server), lane: "users", pos: (250.0, 300.0)),
+        (id: "remember-life", label: "Remember 14 days", kind: RememberMeLifetime(after: Days(14)), lane: "users", pos: (250.0, 400.0)),
+        (id: "access-life", label: "Access 5 min", kind: TokenLifetime(token: Access, after: Minutes(5)), lane: "users", pos: (250.0, 500.0)),
+        (id: "id-life", label: "ID token 5 min", kind: TokenLifetime(token: Id, after: Minutes(5)), lane: "users", pos: (250.0, 700.0)),
+        (id: "warning", label: "Warn", kind: ExpiryWarning(before: Minutes(2), keeps_drafts: true), lane: "users", pos: (250.0, 600.0)),
+        (id: "store", label: "Families", kind: ServerStore(backend: Redis, fields: [(name: "user_id", kind: Identity)]), lane: "users", pos: (1000.0, 0.0)),
+        (id: "token", label: "Access token", kind: SignedToken(algorithm: Es256, verifies_expiry: true, verifies_not_before: true, accepts_alg_none: false, revocation: Denylist(propagation: None), fields: [(name: "sub", kind: Identity)]), lane: "users", pos: (1000.0, 100.0)),
+        (id: "cookie-session", label: "Prefs cookie", kind: ClientCookieSession(signed: true, encrypted: false, fields: [(name: "theme", kind: Preference)]), lane: "users", pos: (1000.0, 200.0)),
+        (id: "holder", label: "Token in memory", kind: ClientStorage(holds: AccessToken, location: Memory), lane: "users", pos: (1000.0, 300.0)),
+    ],
+    edges: [
+        (id: "e1", from: "login", to: "create", trigger: UserAction),
+        (id: "e2", from: "signup", to: "create", trigger: UserAction),
+        (id: "e3", from: "reset", to: "create", trigger: UserAction),
+        (id: "e4", from: "oidc", to: "create", trigger: System),
+        (id: "e5", from: "sso", to: "create", trigger: System),
+        (id: "e6", from: "magic", to: "create", trigger: UserAction),
+        (id: "e7", from: "api", to: "create", trigger: System),
+        (id: "e8", from: "remember", to: "create", trigger: System),
+        (id: "e9", from: "create", to: "page", trigger: System),
+        (id: "e10", from: "page", to: "ping", trigger: After(Minutes(1))),
+        (id: "e11", from: "page", to: "email", trigger: UserAction),
+        (id: "e12", from: "page", to: "refresh", trigger: After(Minutes(5))),
+        (id: "e13", from: "page", to: "logout", trigger: UserAction),
+        (id: "e14", from: "page", to: "password", trigger: UserAction),
+        (id: "e15", from: "disable", to: "login", trigger: System),
+        (id: "e16", from: "revoke", to: "login", trigger: System),
+        (id: "e17", from: "demote", to: "login", trigger: System),
+        (id: "a1", from: "idle", to: "create", trigger: Attach),
+        (id: "a2", from: "absolute", to: "create", trigger: Attach),
+        (id: "a3", from: "remember-life", to: "remember", trigger: Attach),
+        (id: "a4", from: "access-life", to: "create", trigger: Attach),
+        (id: "a5", from: "warning", to: "idle", trigger: Attach),
+        (id: "a10", from: "id-life", to: "create", trigger: Attach),
+        (id: "a6", from: "create", to: "store", trigger: Attach),
+        (id: "a7", from: "create", to: "token", trigger: Attach),
+        (id: "a8", from: "create", to: "cookie-session", trigger: Attach),
+        (id: "a9", from: "create", to: "holder", trigger: Attach),
+    ],
+    personas: [
+        (id: "regular", name: "Regular user", share: 100, visits_per_day: 3, think_time: Seconds(30), active_hours: (start: 8, end: 20), days_per_week: 7, devices: [Desktop], behaviours: []),
+    ],
+)"#;
+
+/// Everything the simulator runs from a plan: per flow its policy, sources and offers, and
+/// every node's operation.
+fn executable(map: &Map) -> String {
+    let plan = compile::compile(map);
+    let flows: Vec<_> = plan
+        .flows
+        .iter()
+        .map(|f| (&f.policy, &f.sources, &f.offers))
+        .collect();
+    format!("{flows:?}\n{:?}", plan.ops)
+}
+
+fn with_kind(base: &Map, node: &str, kind: &str) -> Map {
+    let options =
+        ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME);
+    let mut map = base.clone();
+    let n = map
+        .nodes
+        .iter_mut()
+        .find(|n| n.id.as_str() == node)
+        .unwrap_or_else(|| panic!("node {node}"));
+    n.kind = options
+        .from_str(kind)
+        .unwrap_or_else(|e| panic!("{kind}: {e}"));
+    map
+}
+
+/// Every parameter of every node kind, changed one at a time on a map that draws every kind:
+/// each change alters what the simulator runs, except the parameters listed as display-only,
+/// each with the reason (and those must really change nothing, so the list stays honest).
+#[test]
+fn every_drawn_parameter_changes_the_plan_or_is_listed_as_display_only() {
+    let loaded = model::load_str(EVERY_KIND, std::path::Path::new("every.ron")).expect("loads");
+    assert!(!loaded.has_errors(), "{:?}", loaded.diagnostics);
+    let base = loaded.map;
+    let before = executable(&base);
+    let matters: &[(&str, &str)] = &[
+        ("login", "Login(mfa: Off, before_mfa: NoSession)"),
+        ("login", "Login(mfa: Required, before_mfa: Full)"),
+        ("login", "Login(mfa: Required, before_mfa: Limited)"),
+        ("signup", "SignUp(before_verification: Full)"),
+        ("signup", "SignUp(before_verification: Limited)"),
+        (
+            "reset",
+            "PasswordReset(link_ttl: Minutes(30), before_completion: Full)",
+        ),
+        (
+            "reset",
+            "PasswordReset(link_ttl: Minutes(30), before_completion: Limited)",
+        ),
+        (
+            "oidc",
+            "OidcCallback(provider: \"Google\", idp_logout: Ignored)",
+        ),
+        (
+            "sso",
+            "Sso(provider: \"Okta\", protocol: Oidc, idp_logout: FrontChannel)",
+        ),
+        (
+            "remember",
+            "RememberMe(device_bound: false, rotate_on_use: true, survives_logout: false, grants_sensitive_actions: false)",
+        ),
+        (
+            "remember",
+            "RememberMe(device_bound: true, rotate_on_use: false, survives_logout: false, grants_sensitive_actions: false)",
+        ),
+        (
+            "remember",
+            "RememberMe(device_bound: true, rotate_on_use: true, survives_logout: true, grants_sensitive_actions: false)",
+        ),
+        (
+            "remember",
+            "RememberMe(device_bound: true, rotate_on_use: true, survives_logout: false, grants_sensitive_actions: true)",
+        ),
+        (
+            "create",
+            "CreateSession(mechanism: ServerSide, ids: Csprng(bits: 128), client_ids: Strict, on_login: RotateEndOld, concurrency: Limited(max: 5, per_device: false, on_limit: EvictOldestInactive), binding: (ip: false, user_agent: true, on_mismatch: RequireReauth, travel: (max_km: 800, within: Hours(2))))",
+        ),
+        (
+            "create",
+            "CreateSession(mechanism: Hybrid, ids: Csprng(bits: 64), client_ids: Strict, on_login: RotateEndOld, concurrency: Limited(max: 5, per_device: false, on_limit: EvictOldestInactive), binding: (ip: false, user_agent: true, on_mismatch: RequireReauth, travel: (max_km: 800, within: Hours(2))))",
+        ),
+        (
+            "create",
+            "CreateSession(mechanism: Hybrid, ids: Sequential, client_ids: Strict, on_login: RotateEndOld, concurrency: Limited(max: 5, per_device: false, on_limit: EvictOldestInactive), binding: (ip: false, user_agent: true, on_mismatch: RequireReauth, travel: (max_km: 800, within: Hours(2))))",
+        ),
+        (
+            "create",
+            "CreateSession(mechanism: Hybrid, ids: Csprng(bits: 128), client_ids: Permissive, on_login: RotateEndOld, concurrency: Limited(max: 5, per_device: false, on_limit: EvictOldestInactive), binding: (ip: false, user_agent: true, on_mismatch: RequireReauth, travel: (max_km: 800, within: Hours(2))))",
+        ),
+        (
+            "create",
+            "CreateSession(mechanism: Hybrid, ids: Csprng(bits: 128), client_ids: Strict, on_login: Keep, concurrency: Limited(max: 5, per_device: false, on_limit: EvictOldestInactive), binding: (ip: false, user_agent: true, on_mismatch: RequireReauth, travel: (max_km: 800, within: Hours(2))))",
+        ),
+        (
+            "create",
+            "CreateSession(mechanism: Hybrid, ids: Csprng(bits: 128), client_ids: Strict, on_login: RotateEndOld, concurrency: Limited(max: 3, per_device: true, on_limit: RejectNew), binding: (ip: false, user_agent: true, on_mismatch: RequireReauth, travel: (max_km: 800, within: Hours(2))))",
+        ),
+        (
+            "create",
+            "CreateSession(mechanism: Hybrid, ids: Csprng(bits: 128), client_ids: Strict, on_login: RotateEndOld, concurrency: Limited(max: 5, per_device: false, on_limit: EvictOldestInactive), binding: (ip: true, user_agent: false, on_mismatch: Terminate, travel: None))",
+        ),
+        ("page", "Request(state_change: true)"),
+        ("ping", "BackgroundPing(every: Minutes(5))"),
+        (
+            "email",
+            "SensitiveAction(action: \"change email\", reauth: SessionAge(within: Minutes(5)))",
+        ),
+        (
+            "email",
+            "SensitiveAction(action: \"change email\", reauth: NotRequired)",
+        ),
+        (
+            "refresh",
+            "TokenRefresh(rotation: Reusable, expiry: Absolute)",
+        ),
+        (
+            "refresh",
+            "TokenRefresh(rotation: Rotate(reuse_detection: false, grace_generations: 2), expiry: Sliding)",
+        ),
+        (
+            "logout",
+            "Logout(scope: AllDevices, invalidation: Server, revokes_refresh_tokens: true)",
+        ),
+        (
+            "logout",
+            "Logout(scope: ThisDevice, invalidation: ClientOnly, revokes_refresh_tokens: true)",
+        ),
+        (
+            "logout",
+            "Logout(scope: ThisDevice, invalidation: Server, revokes_refresh_tokens: false)",
+        ),
+        (
+            "password",
+            "PasswordChange(ends_other_sessions: false, revokes_refresh_tokens: true)",
+        ),
+        (
+            "password",
+            "PasswordChange(ends_other_sessions: true, revokes_refresh_tokens: false)",
+        ),
+        ("disable", "AccountDisable(ends_sessions: false)"),
+        (
+            "demote",
+            "PrivilegeChange(rotation: Keep, reloads_privileges: true)",
+        ),
+        (
+            "demote",
+            "PrivilegeChange(rotation: RotateEndOld, reloads_privileges: false)",
+        ),
+        (
+            "idle",
+            "IdleTimeout(after: Minutes(30), resets_on: UserAction, enforced: Server)",
+        ),
+        (
+            "idle",
+            "IdleTimeout(after: Minutes(15), resets_on: AnyRequest, enforced: Server)",
+        ),
+        (
+            "idle",
+            "IdleTimeout(after: Minutes(15), resets_on: UserAction, enforced: ClientOnly)",
+        ),
+        (
+            "absolute",
+            "AbsoluteTimeout(after: Hours(12), enforced: Server)",
+        ),
+        (
+            "absolute",
+            "AbsoluteTimeout(after: Hours(8), enforced: ClientOnly)",
+        ),
+        ("remember-life", "RememberMeLifetime(after: Days(30))"),
+        (
+            "access-life",
+            "TokenLifetime(token: Access, after: Minutes(15))",
+        ),
+        (
+            "access-life",
+            "TokenLifetime(token: Refresh, after: Minutes(5))",
+        ),
+        (
+            "warning",
+            "ExpiryWarning(before: Minutes(5), keeps_drafts: true)",
+        ),
+        (
+            "warning",
+            "ExpiryWarning(before: Minutes(2), keeps_drafts: false)",
+        ),
+        (
+            "store",
+            "ServerStore(backend: Redis, fields: [(name: \"password\", kind: Secret)])",
+        ),
+        (
+            "token",
+            "SignedToken(algorithm: Es256, verifies_expiry: false, verifies_not_before: true, accepts_alg_none: false, revocation: Denylist(propagation: None), fields: [(name: \"sub\", kind: Identity)])",
+        ),
+        (
+            "token",
+            "SignedToken(algorithm: Es256, verifies_expiry: true, verifies_not_before: false, accepts_alg_none: false, revocation: Denylist(propagation: None), fields: [(name: \"sub\", kind: Identity)])",
+        ),
+        (
+            "token",
+            "SignedToken(algorithm: Es256, verifies_expiry: true, verifies_not_before: true, accepts_alg_none: true, revocation: Denylist(propagation: None), fields: [(name: \"sub\", kind: Identity)])",
+        ),
+        (
+            "token",
+            "SignedToken(algorithm: Es256, verifies_expiry: true, verifies_not_before: true, accepts_alg_none: false, revocation: Denylist(propagation: Minutes(2)), fields: [(name: \"sub\", kind: Identity)])",
+        ),
+        (
+            "token",
+            "SignedToken(algorithm: Es256, verifies_expiry: true, verifies_not_before: true, accepts_alg_none: false, revocation: NotBefore(propagation: None), fields: [(name: \"sub\", kind: Identity)])",
+        ),
+        (
+            "token",
+            "SignedToken(algorithm: Es256, verifies_expiry: true, verifies_not_before: true, accepts_alg_none: false, revocation: UntilExpiry, fields: [(name: \"sub\", kind: Identity)])",
+        ),
+        (
+            "token",
+            "SignedToken(algorithm: Es256, verifies_expiry: true, verifies_not_before: true, accepts_alg_none: false, revocation: Denylist(propagation: None), fields: [(name: \"card\", kind: PaymentCard)])",
+        ),
+        (
+            "cookie-session",
+            "ClientCookieSession(signed: true, encrypted: false, fields: [(name: \"balance\", kind: Cached)])",
+        ),
+        (
+            "holder",
+            "ClientStorage(holds: AccessToken, location: LocalStorage)",
+        ),
+        (
+            "holder",
+            "ClientStorage(holds: RefreshToken, location: Memory)",
+        ),
+    ];
+    for (node, kind) in matters {
+        let after = executable(&with_kind(&base, node, kind));
+        assert_ne!(
+            before, after,
+            "changing `{node}` to {kind} must change the plan"
+        );
+    }
+    // Display-only, each with its reason: the words on the canvas and in reports, not the
+    // session's behaviour.
+    let display_only: &[(&str, &str, &str)] = &[
+        (
+            "login",
+            "Login(mfa: Optional, before_mfa: NoSession)",
+            "optional and required MFA both put a second factor in front of the session; the simulated users are enrolled",
+        ),
+        (
+            "reset",
+            "PasswordReset(link_ttl: Hours(24), before_completion: NoSession)",
+            "the link's own lifetime: no scene steals an old reset email yet",
+        ),
+        (
+            "oidc",
+            "OidcCallback(provider: \"GitHub\", idp_logout: BackChannel)",
+            "the provider's name",
+        ),
+        (
+            "sso",
+            "Sso(provider: \"Azure AD\", protocol: Saml, idp_logout: BackChannel)",
+            "the provider's name and protocol; logout propagation is what matters",
+        ),
+        (
+            "magic",
+            "MagicLink(link_ttl: Hours(1), single_use: false)",
+            "the link's lifetime and reuse: no scene replays a used link yet",
+        ),
+        (
+            "api",
+            "ApiTokenEndpoint(grant: ClientCredentials)",
+            "the grant type: every grant signs the client in the same way here",
+        ),
+        (
+            "email",
+            "SensitiveAction(action: \"change payout account\", reauth: RecentLogin(within: Minutes(5)))",
+            "the action's name",
+        ),
+        (
+            "revoke",
+            "AdminRevoke(scope: AllUsers)",
+            "an administrator's kill is played against one victim; ending everyone's sessions also ends theirs",
+        ),
+        (
+            "id-life",
+            "TokenLifetime(token: Id, after: Hours(1))",
+            "ID tokens are not session credentials: the app does not accept them for requests",
+        ),
+        (
+            "store",
+            "ServerStore(backend: Database, fields: [(name: \"user_id\", kind: Identity)])",
+            "where the server keeps sessions does not change what it accepts",
+        ),
+        (
+            "token",
+            "SignedToken(algorithm: Rs256, verifies_expiry: true, verifies_not_before: true, accepts_alg_none: false, revocation: Denylist(propagation: None), fields: [(name: \"sub\", kind: Identity)])",
+            "the engine signs with HMAC-SHA256 whatever is drawn: what matters is whether signatures, exp and nbf are checked",
+        ),
+        (
+            "cookie-session",
+            "ClientCookieSession(signed: false, encrypted: true, fields: [(name: \"theme\", kind: Preference)])",
+            "this flow's session is a hybrid token, so a drawn cookie session only adds its data fields",
+        ),
+    ];
+    for (node, kind, why) in display_only {
+        let after = executable(&with_kind(&base, node, kind));
+        assert_eq!(
+            before, after,
+            "`{node}` {kind} is listed as display-only ({why})"
+        );
+    }
+}

@@ -224,13 +224,32 @@ fn assert_row(row: &Row) {
             fixed
         }
     };
-    let out = simulate(&fixed);
+    let out_fixed = simulate(&fixed);
     assert!(
-        found(&out, row.id).is_none(),
+        found(&out_fixed, row.id).is_none(),
         "{}: the fixed map must not show the finding: {:#?}",
         row.id,
-        found(&out, row.id)
+        found(&out_fixed, row.id)
     );
+    // The complete set: the secure base shows nothing; a fix on the gap map removes exactly
+    // this finding and brings none.
+    let fixed_ids = ids(&out_fixed);
+    match row.fix {
+        None => assert_eq!(fixed_ids, Vec::<&str>::new(), "{}: the secure base", row.id),
+        Some(_) => {
+            let gap_ids = ids(&out);
+            let brought: Vec<&&str> = fixed_ids.iter().filter(|i| !gap_ids.contains(i)).collect();
+            assert!(brought.is_empty(), "{}: the fix brings {brought:?}", row.id);
+        }
+    }
+}
+
+/// The ids of a run's findings, sorted.
+fn ids(out: &Outcome) -> Vec<&'static str> {
+    let mut ids: Vec<&'static str> = out.findings.iter().map(|f| f.id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
 }
 
 macro_rules! rows {
@@ -297,6 +316,11 @@ rows! {
         gap: |m| remove(m, "absolute"),
         evidence: &["stays active", "accepted as the victim"],
     };
+    an_absolute_timeout_beyond_the_profile_is_reported_with_its_value: Row {
+        id: "SESS-ABS-TOO-LONG", base: SERVER, fix: BASE,
+        gap: |m| set(m, "absolute", "AbsoluteTimeout(after: Hours(24), enforced: Server)"),
+        evidence: &["stays active", "13 h after signing in", "accepted as the victim"],
+    };
     a_pinging_tab_keeps_an_idle_session_alive: Row {
         id: "SESS-IDLE-BGPING", base: SERVER, fix: BASE,
         gap: |m| set(m, "idle", "IdleTimeout(after: Minutes(15), resets_on: AnyRequest, enforced: Server)"),
@@ -358,7 +382,7 @@ rows! {
     without_log_out_everywhere_the_lost_phone_stays_signed_in: Row {
         id: "LOGOUT-OTHERS-NONE", base: SERVER, fix: BASE,
         gap: |m| remove(m, "logout-all"),
-        evidence: &["not offered", "the phone", "accepted as the victim"],
+        evidence: &["finds only this logout", "the phone", "accepted as the victim"],
     };
     a_password_change_that_keeps_sessions_leaves_the_attacker_in: Row {
         id: "CRED-CHANGE-SURVIVE", base: SERVER, fix: BASE,
@@ -431,7 +455,7 @@ rows! {
     an_unrevocable_token_is_replayed_after_logout: Row {
         id: "JWT-NO-REVOKE", base: HYBRID, fix: BASE,
         gap: |m| set(m, "token", "SignedToken(algorithm: Es256, verifies_expiry: true, verifies_not_before: true, accepts_alg_none: false, revocation: UntilExpiry, fields: [])"),
-        evidence: &["logs out", "replays the copied credential", "accepted as the victim"],
+        evidence: &["logs out", "accepted as the victim"],
     };
     a_slow_denylist_leaves_a_revoked_token_usable: Row {
         id: "REVOKE-LATENCY", base: HYBRID, fix: BASE,
@@ -441,7 +465,7 @@ rows! {
     a_stolen_long_lived_access_token_works_for_hours: Row {
         id: "JWT-LONG-LIVED", base: HYBRID, fix: BASE,
         gap: |m| set(m, "access-life", "TokenLifetime(token: Access, after: Hours(8))"),
-        evidence: &["two hours later", "accepted as the victim"],
+        evidence: &["without touching the page", "accepted as the victim"],
     };
     an_unsigned_token_naming_the_victim_is_accepted: Row {
         id: "JWT-VALIDATION-WEAK", base: HYBRID, fix: BASE,
@@ -451,7 +475,7 @@ rows! {
     an_expired_token_is_accepted_when_exp_is_not_checked: Row {
         id: "JWT-VALIDATION-WEAK", base: HYBRID, fix: BASE,
         gap: |m| set(m, "token", "SignedToken(algorithm: Es256, verifies_expiry: false, verifies_not_before: true, accepts_alg_none: false, revocation: Denylist(propagation: None), fields: [])"),
-        evidence: &["after its exp", "accepted as the victim"],
+        evidence: &["without touching the page", "accepted as the victim"],
     };
     a_reusable_refresh_token_keeps_thief_and_victim_refreshing: Row {
         id: "RT-NO-ROTATION", base: HYBRID, fix: BASE,
@@ -577,9 +601,15 @@ fn every_template_gives_the_findings_its_drawing_deserves() {
     // drawings make on purpose show as what they are.
     let expect: &[(&str, &[&str], &[&str])] = &[
         (
+            // One session per user, but behind MFA: a password alone cannot evict anyone.
             "banking",
-            &["CONC-EVICTION-DOS"],
-            &["LOGOUT-SERVER-NOOP", "SESS-IDLE-NONE", "BIND-NONE"],
+            &[],
+            &[
+                "LOGOUT-SERVER-NOOP",
+                "SESS-IDLE-NONE",
+                "BIND-NONE",
+                "CONC-EVICTION-DOS",
+            ],
         ),
         (
             "spa-hybrid-tokens",
@@ -587,14 +617,16 @@ fn every_template_gives_the_findings_its_drawing_deserves() {
             &["JWT-NO-REVOKE", "RT-NO-ROTATION", "TOKEN-STORAGE"],
         ),
         (
+            // Absolute 24 h is drawn: too long for the profile, not missing.
             "content-site",
-            &["SESS-IDLE-TOO-LONG"],
-            &["LOGOUT-SERVER-NOOP"],
+            &["SESS-IDLE-TOO-LONG", "SESS-ABS-TOO-LONG"],
+            &["LOGOUT-SERVER-NOOP", "SESS-ABS-NONE"],
         ),
         (
+            // "Suspend a customer account — ends sessions" reaches the customers' flow.
             "saas-admin",
-            &["ACCT-DISABLE-SURVIVE"],
-            &["LOGOUT-SERVER-NOOP"],
+            &[],
+            &["LOGOUT-SERVER-NOOP", "ACCT-DISABLE-SURVIVE"],
         ),
         (
             "mobile-api",
@@ -689,4 +721,386 @@ fn findings_name_nodes_that_exist_in_the_map() {
             assert!(s.node.as_ref().is_none_or(|n| map.node(n).is_some()));
         }
     }
+}
+
+// ----- the true cause: same symptom, different cause -----
+
+/// The finding with this id, which must exist, and the ids of every finding.
+fn the<'a>(out: &'a Outcome, id: &str) -> &'a Finding {
+    found(out, id).unwrap_or_else(|| panic!("expected {id}; got {:?}", ids(out)))
+}
+
+fn assert_absent(out: &Outcome, absent: &[&str]) {
+    let ids = ids(out);
+    for id in absent {
+        assert!(!ids.contains(id), "did not expect {id} in {ids:?}");
+    }
+}
+
+/// The hybrid base with a 24-hour access token that nothing can revoke, a 30-minute idle
+/// timeout reset by user actions only, and a 10-hour absolute timeout.
+fn long_token_map() -> Map {
+    let mut m = load(HYBRID);
+    set(
+        &mut m,
+        "access-life",
+        "TokenLifetime(token: Access, after: Hours(24))",
+    );
+    set(
+        &mut m,
+        "token",
+        "SignedToken(algorithm: Es256, verifies_expiry: true, verifies_not_before: true, accepts_alg_none: false, revocation: UntilExpiry, fields: [])",
+    );
+    set(
+        &mut m,
+        "absolute",
+        "AbsoluteTimeout(after: Hours(10), enforced: Server)",
+    );
+    m
+}
+
+#[test]
+fn a_long_lived_irrevocable_access_token_is_blamed_not_the_drawn_session_timeouts() {
+    let out = simulate(&long_token_map());
+    let long = the(&out, "JWT-LONG-LIVED");
+    assert_eq!(long.nodes[0].as_str(), "access-life", "{:?}", long.nodes);
+    assert!(
+        long.explanation.contains("1 day as drawn"),
+        "{}",
+        long.explanation
+    );
+    let revoke = the(&out, "JWT-NO-REVOKE");
+    assert!(
+        revoke.nodes.iter().any(|n| n.as_str() == "token"),
+        "{:?}",
+        revoke.nodes
+    );
+    // The drawn timeouts are within the profile, enforced by the server, and reset by user
+    // actions only: none of them is the cause.
+    assert_absent(
+        &out,
+        &[
+            "SESS-ABS-NONE",
+            "SESS-ABS-TOO-LONG",
+            "SESS-EXPIRY-CLIENTSIDE",
+            "SESS-IDLE-BGPING",
+            "SESS-IDLE-TOO-LONG",
+            "SESS-IDLE-NONE",
+        ],
+    );
+}
+
+#[test]
+fn the_same_idle_symptom_names_the_missing_timeout_or_the_long_one() {
+    let mut none = load(SERVER);
+    remove(&mut none, "idle");
+    remove(&mut none, "warning");
+    let out = simulate(&none);
+    assert_eq!(the(&out, "SESS-IDLE-NONE").nodes[0].as_str(), "create");
+    assert_absent(&out, &["SESS-IDLE-TOO-LONG", "JWT-LONG-LIVED"]);
+
+    let mut long = load(SERVER);
+    set(
+        &mut long,
+        "idle",
+        "IdleTimeout(after: Hours(2), resets_on: UserAction, enforced: Server)",
+    );
+    let out = simulate(&long);
+    let f = the(&out, "SESS-IDLE-TOO-LONG");
+    assert_eq!(f.nodes[0].as_str(), "idle");
+    assert!(
+        f.explanation.contains("2 h"),
+        "quotes the drawn value: {}",
+        f.explanation
+    );
+    assert_absent(&out, &["SESS-IDLE-NONE"]);
+}
+
+#[test]
+fn the_same_busy_session_symptom_names_a_missing_cap_or_a_long_one() {
+    let mut none = load(SERVER);
+    remove(&mut none, "absolute");
+    let out = simulate(&none);
+    let f = the(&out, "SESS-ABS-NONE");
+    assert!(
+        f.nodes.iter().any(|n| n.as_str() == "idle"),
+        "{:?}",
+        f.nodes
+    );
+    assert_absent(&out, &["SESS-ABS-TOO-LONG"]);
+
+    let mut long = load(SERVER);
+    set(
+        &mut long,
+        "absolute",
+        "AbsoluteTimeout(after: Hours(24), enforced: Server)",
+    );
+    let out = simulate(&long);
+    let f = the(&out, "SESS-ABS-TOO-LONG");
+    assert_eq!(f.nodes[0].as_str(), "absolute");
+    assert!(f.explanation.contains("1 day"), "{}", f.explanation);
+    assert_absent(&out, &["SESS-ABS-NONE"]);
+}
+
+#[test]
+fn client_only_expiry_and_no_expiry_are_told_apart() {
+    let mut client = load(SERVER);
+    set(
+        &mut client,
+        "idle",
+        "IdleTimeout(after: Minutes(15), resets_on: UserAction, enforced: ClientOnly)",
+    );
+    let out = simulate(&client);
+    assert_eq!(
+        the(&out, "SESS-EXPIRY-CLIENTSIDE").nodes[0].as_str(),
+        "idle"
+    );
+    assert_absent(&out, &["SESS-IDLE-NONE", "SESS-IDLE-TOO-LONG"]);
+
+    let mut none = load(SERVER);
+    remove(&mut none, "idle");
+    remove(&mut none, "warning");
+    assert_absent(&simulate(&none), &["SESS-EXPIRY-CLIENTSIDE"]);
+}
+
+#[test]
+fn pings_that_count_as_activity_and_a_missing_idle_timeout_are_told_apart() {
+    let mut pings = load(SERVER);
+    set(
+        &mut pings,
+        "idle",
+        "IdleTimeout(after: Minutes(15), resets_on: AnyRequest, enforced: Server)",
+    );
+    let out = simulate(&pings);
+    let f = the(&out, "SESS-IDLE-BGPING");
+    assert!(
+        f.nodes.iter().any(|n| n.as_str() == "ping"),
+        "{:?}",
+        f.nodes
+    );
+    assert_absent(&out, &["SESS-IDLE-NONE"]);
+
+    // The same drawing but pings reset nothing: no gap at all.
+    let out = simulate(&load(SERVER));
+    assert_absent(&out, &["SESS-IDLE-BGPING"]);
+}
+
+#[test]
+fn a_sign_out_that_keeps_refresh_tokens_does_not_weaken_the_drawn_sign_out_everywhere() {
+    let mut m = load(HYBRID);
+    set(
+        &mut m,
+        "logout",
+        "Logout(scope: ThisDevice, invalidation: Server, revokes_refresh_tokens: false)",
+    );
+    let out = simulate(&m);
+    let f = the(&out, "RT-SURVIVES-LOGOUT");
+    assert_eq!(f.nodes[0].as_str(), "logout");
+    assert!(
+        !f.nodes.iter().any(|n| n.as_str() == "logout-all"),
+        "{:?}",
+        f.nodes
+    );
+    assert_absent(&out, &["LOGOUT-OTHERS-NONE", "USAB-SINGLE-FRICTION"]);
+}
+
+#[test]
+fn a_client_only_sign_out_beside_a_revoking_sign_out_everywhere_blames_only_the_first() {
+    let mut m = load(SERVER);
+    set(
+        &mut m,
+        "logout",
+        "Logout(scope: ThisDevice, invalidation: ClientOnly, revokes_refresh_tokens: true)",
+    );
+    let out = simulate(&m);
+    let f = the(&out, "LOGOUT-SERVER-NOOP");
+    assert_eq!(f.nodes[0].as_str(), "logout");
+    assert!(
+        !f.nodes.iter().any(|n| n.as_str() == "logout-all"),
+        "{:?}",
+        f.nodes
+    );
+    assert_absent(&out, &["LOGOUT-OTHERS-NONE"]);
+
+    // The other way round: the everywhere one is client-only and is the one named.
+    let mut m = load(SERVER);
+    set(
+        &mut m,
+        "logout-all",
+        "Logout(scope: AllDevices, invalidation: ClientOnly, revokes_refresh_tokens: true)",
+    );
+    let out = simulate(&m);
+    let f = the(&out, "LOGOUT-SERVER-NOOP");
+    assert_eq!(f.nodes[0].as_str(), "logout-all");
+    assert!(
+        !f.nodes.iter().any(|n| n.as_str() == "logout"),
+        "{:?}",
+        f.nodes
+    );
+}
+
+#[test]
+fn a_reset_link_that_opens_a_full_session_before_completion_is_a_preverify_gap() {
+    let reset = |before: &str| {
+        let source = SERVER
+            .replace(
+                "    ],\n    edges: [",
+                &format!(
+                    "        (id: \"reset\", label: \"Reset password\", kind: PasswordReset(link_ttl: Minutes(30), before_completion: {before}), lane: \"users\", pos: (0.0, 500.0)),\n    ],\n    edges: ["
+                ),
+            )
+            .replace(
+                "        (id: \"e1\",",
+                "        (id: \"e0\", from: \"reset\", to: \"create\", trigger: UserAction),\n        (id: \"e1\",",
+            );
+        load(&source)
+    };
+    let out = simulate(&reset("Full"));
+    let f = the(&out, "SESS-PREVERIFY");
+    assert_eq!(f.nodes[0].as_str(), "reset");
+    for fixed in ["Limited", "NoSession"] {
+        assert_eq!(ids(&simulate(&reset(fixed))), Vec::<&str>::new(), "{fixed}");
+    }
+}
+
+#[test]
+fn refresh_tokens_used_inside_a_drawn_idle_timeout_live_forever() {
+    // The refresh token slides for 30 days, but a drawn 14-day idle timeout ends an unused
+    // family first: the probe must refresh inside 14 days to show the gap.
+    let mut m = load(HYBRID);
+    set(
+        &mut m,
+        "refresh",
+        "TokenRefresh(rotation: Rotate(reuse_detection: true, grace_generations: 0), expiry: Sliding)",
+    );
+    set(
+        &mut m,
+        "refresh-life",
+        "TokenLifetime(token: Refresh, after: Days(30))",
+    );
+    set(
+        &mut m,
+        "idle",
+        "IdleTimeout(after: Days(14), resets_on: UserAction, enforced: Server)",
+    );
+    remove(&mut m, "absolute");
+    let out = simulate(&m);
+    let f = the(&out, "RT-NO-ABS-EXPIRY");
+    let text: String = f.evidence.iter().map(|s| s.action.clone()).collect();
+    assert!(text.contains("every 13 days"), "{text}");
+}
+
+#[test]
+fn user_agent_binding_does_not_stop_an_xss_thief_acting_from_the_victims_browser() {
+    let mut m = load(HYBRID);
+    set(
+        &mut m,
+        "holder",
+        "ClientStorage(holds: AccessToken, location: LocalStorage)",
+    );
+    let out = simulate(&m);
+    let f = the(&out, "TOKEN-STORAGE");
+    let text: String = f
+        .evidence
+        .iter()
+        .map(|s| format!("{} {}\n", s.action, s.outcome))
+        .collect();
+    assert!(text.contains("from the victim's browser"), "{text}");
+    assert!(text.contains("accepted as the victim"), "{text}");
+}
+
+#[test]
+fn evidence_never_contradicts_itself() {
+    // An idle logout's trace measures the real pause.
+    let mut m = load(SERVER);
+    set(
+        &mut m,
+        "idle",
+        "IdleTimeout(after: Minutes(5), resets_on: UserAction, enforced: Server)",
+    );
+    let out = simulate(&m);
+    let f = the(&out, "USAB-IDLE-FRICTION");
+    let last = f.evidence.last().expect("a trace");
+    assert!(!last.action.contains("after 0 s"), "{last:?}");
+    // The far-away replay says the same time in its trace and its explanation.
+    let mut m = load(SERVER);
+    set(
+        &mut m,
+        "create",
+        &create_with(
+            "ip: true, user_agent: true, on_mismatch: RequireReauth, travel: (max_km: 800, within: Hours(2))",
+            "ip: false, user_agent: true, on_mismatch: RequireReauth, travel: None",
+        ),
+    );
+    let out = simulate(&m);
+    let f = the(&out, "GEO-VELOCITY-NONE");
+    assert!(
+        f.explanation.contains("ten minutes later"),
+        "{}",
+        f.explanation
+    );
+    assert!(
+        f.evidence
+            .iter()
+            .any(|s| s.action.contains("ten minutes later"))
+    );
+    // A logout step says what the engine answered.
+    let mut m = load(HYBRID);
+    set(
+        &mut m,
+        "logout",
+        "Logout(scope: ThisDevice, invalidation: Server, revokes_refresh_tokens: false)",
+    );
+    let out = simulate(&m);
+    let f = the(&out, "RT-SURVIVES-LOGOUT");
+    assert!(
+        f.evidence
+            .iter()
+            .any(|s| s.outcome.contains("session(s) ended on the server")),
+        "{:#?}",
+        f.evidence
+    );
+}
+
+#[test]
+fn a_figure_quoted_in_a_finding_is_the_figure_in_the_metrics() {
+    let mut m = load(SERVER);
+    set(
+        &mut m,
+        "idle",
+        "IdleTimeout(after: Minutes(5), resets_on: UserAction, enforced: Server)",
+    );
+    let out = simulate(&m);
+    let f = the(&out, "USAB-IDLE-FRICTION");
+    let share = out.metrics.to_json()["user_days_with_idle_logout"]
+        .as_f64()
+        .expect("the metric");
+    let printed = format!("{}%", (share * 1000.0).round() / 10.0);
+    assert!(
+        f.explanation.contains(&printed),
+        "{printed} in {}",
+        f.explanation
+    );
+}
+
+#[test]
+fn a_credential_stuffer_against_an_mfa_login_opens_nothing_and_counts_as_no_success() {
+    let mut m = load(SERVER);
+    set(
+        &mut m,
+        "login",
+        "Login(mfa: Required, before_mfa: NoSession)",
+    );
+    set(
+        &mut m,
+        "create",
+        &create_with(
+            "Limited(max: 5, per_device: false, on_limit: EvictOldestInactive)",
+            "Unlimited",
+        ),
+    );
+    let out = simulate(&m);
+    assert_absent(&out, &["CONC-UNLIMITED"]);
+    let stat = out.metrics.attack_success["stuff-credentials"];
+    assert_eq!(stat.succeeded, 0, "{stat:?}");
 }

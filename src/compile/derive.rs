@@ -41,6 +41,19 @@ pub(super) fn flows(
             matches!(node.kind, NodeKind::CreateSession { .. })
         })
         .collect();
+    // Operator actions drawn anywhere: they reach every flow that draws none of their kind.
+    let operators: Vec<&Node> = map
+        .nodes
+        .iter()
+        .filter(|n| {
+            matches!(
+                n.kind,
+                NodeKind::AccountDisable { .. }
+                    | NodeKind::AdminRevoke { .. }
+                    | NodeKind::PrivilegeChange { .. }
+            )
+        })
+        .collect();
     let mut flows = Vec::new();
     let mut in_some_flow = vec![false; n];
     let mut after = vec![false; n];
@@ -90,7 +103,7 @@ pub(super) fn flows(
             in_some_flow[i] |= member[i];
         }
         let members: Vec<&Node> = positions.iter().map(|&p| &map.nodes[p]).collect();
-        flows.push(derive_flow(create, &members, diagnostics));
+        flows.push(derive_flow(create, &members, &operators, diagnostics));
     }
 
     for node in &map.nodes {
@@ -127,6 +140,8 @@ fn position_of(map: &Map, node: &Node) -> usize {
 /// Reads one flow's nodes into an engine policy, recording where each setting came from.
 struct Deriver<'a> {
     members: &'a [&'a Node],
+    /// Operator actions drawn anywhere on the map.
+    operators: &'a [&'a Node],
     policy: e::Policy,
     sources: Sources,
     offers: Offers,
@@ -187,11 +202,30 @@ impl Deriver<'_> {
     fn set_id(&mut self, setting: Setting, id: &NodeId) {
         self.sources.add(setting, id);
     }
+
+    /// The operator actions of one kind that reach the flow: its own, or where it draws none,
+    /// those drawn elsewhere on the map. The first in map order decides the setting.
+    fn operator<T>(&self, pick: impl Fn(&NodeKind) -> Option<T>) -> Vec<(NodeId, T)> {
+        let own = self.all(&pick);
+        if !own.is_empty() {
+            return own;
+        }
+        self.operators
+            .iter()
+            .filter_map(|n| pick(&n.kind).map(|t| (n.id.clone(), t)))
+            .collect()
+    }
 }
 
-fn derive_flow(create: &Node, members: &[&Node], diagnostics: &mut Vec<CompileDiagnostic>) -> Flow {
+fn derive_flow(
+    create: &Node,
+    members: &[&Node],
+    operators: &[&Node],
+    diagnostics: &mut Vec<CompileDiagnostic>,
+) -> Flow {
     let mut d = Deriver {
         members,
+        operators,
         policy: e::Policy::default(),
         sources: Sources::default(),
         offers: Offers::default(),
@@ -508,6 +542,12 @@ fn tokens(d: &mut Deriver<'_>) {
                 .to_owned(),
         });
         d.policy.tokens.revocation = e::Revocation::None;
+    } else if d.policy.mechanism == e::Mechanism::ClientCookie {
+        // The whole session lives in the cookie: the server keeps nothing it could forget,
+        // and nothing drawn gives it a revocation list. A signed cookie session is valid until
+        // it expires whatever happens (what Flask, Rails' cookie store and friends do).
+        d.policy.tokens.revocation = e::Revocation::None;
+        d.policy.tokens.revocation_delay = Duration::ZERO;
     }
     let lifetime = |kind: m::TokenKind| {
         move |k: &NodeKind| match k {
@@ -570,27 +610,63 @@ fn endings(d: &mut Deriver<'_>) {
             scope,
             invalidation,
             revokes_refresh_tokens,
-        } => Some((*scope, *invalidation, *revokes_refresh_tokens)),
+        } => Some(super::ops::logout_endpoint(
+            *scope,
+            *invalidation,
+            *revokes_refresh_tokens,
+        )),
         _ => None,
     });
-    let mut invalidation = e::LogoutInvalidation::ServerSide;
+    // Each logout node keeps its own behaviour in the plan's ops; the policy holds what the
+    // flow's plain "log out" does (its first this-device logout, else the first one), which is
+    // what a user who logs out at the end of a visit gets.
     let mut everywhere = e::LogoutEverywhere::NotOffered;
-    let mut refresh_on_logout = e::RefreshOnLogout::Revoke;
-    for (id, (scope, inv, revokes)) in &logouts {
-        if *inv == m::Invalidation::ClientOnly {
-            invalidation = e::LogoutInvalidation::ClientOnly;
-        }
-        if !revokes {
-            refresh_on_logout = e::RefreshOnLogout::Keep;
-        }
-        d.set_id(Setting::LogoutInvalidation, id);
-        match scope {
-            m::LogoutScope::ThisDevice => d.offers.logout.push(id.clone()),
-            m::LogoutScope::AllDevices => {
+    let plain = logouts
+        .iter()
+        .find(|(_, l)| l.scope == e::LogoutScope::ThisDevice)
+        .or(logouts.first())
+        .map(|(_, l)| *l);
+    for (id, endpoint) in &logouts {
+        match endpoint.scope {
+            e::LogoutScope::ThisDevice => {
+                d.offers.logout.push(id.clone());
+                d.set_id(Setting::LogoutInvalidation, id);
+            }
+            e::LogoutScope::Everywhere => {
                 everywhere = e::LogoutEverywhere::Offered;
                 d.offers.logout_everywhere.push(id.clone());
                 d.set_id(Setting::LogoutEverywhere, id);
             }
+        }
+    }
+    if d.offers.logout.is_empty()
+        && let Some((id, _)) = logouts.first()
+    {
+        d.set_id(Setting::LogoutInvalidation, id);
+    }
+    let (invalidation, refresh_on_logout) = plain.map_or(
+        (
+            e::LogoutInvalidation::ServerSide,
+            e::RefreshOnLogout::Revoke,
+        ),
+        |l| (l.invalidation, l.refresh),
+    );
+    if d.policy.mechanism == e::Mechanism::ClientCookie
+        && d.policy.tokens.revocation == e::Revocation::None
+    {
+        let claims_server: Vec<NodeId> = logouts
+            .iter()
+            .filter(|(_, l)| l.invalidation == e::LogoutInvalidation::ServerSide)
+            .map(|(id, _)| id.clone())
+            .collect();
+        if !claims_server.is_empty() {
+            d.diagnostics.push(CompileDiagnostic {
+                nodes: claims_server,
+                message: "this logout is drawn as ending the session on the server, but the \
+                          session is a client-side cookie and no revocation list is drawn: the \
+                          server keeps nothing it could forget, so the old cookie stays valid"
+                    .to_owned(),
+            });
         }
     }
     d.policy.logout.invalidation = invalidation;
@@ -598,54 +674,55 @@ fn endings(d: &mut Deriver<'_>) {
     d.policy.refresh.on_logout = refresh_on_logout;
 
     d.policy.logout.on_credential_change = e::CredentialChange::KeepAll;
-    if let Some((id, ends_others)) = d.one("password change", |k| match k {
+    if let Some((id, endpoint)) = d.one("password change", |k| match k {
         NodeKind::PasswordChange {
             ends_other_sessions,
-            ..
-        } => Some(*ends_other_sessions),
+            revokes_refresh_tokens,
+        } => Some(super::ops::password_change_endpoint(
+            *ends_other_sessions,
+            *revokes_refresh_tokens,
+        )),
         _ => None,
     }) {
-        d.policy.logout.on_credential_change = if ends_others {
-            e::CredentialChange::EndOthers
-        } else {
-            e::CredentialChange::KeepAll
-        };
-        d.offers.password_change.push(id.clone());
+        d.policy.logout.on_credential_change = endpoint.sessions;
         d.set_id(Setting::CredentialChange, &id);
     }
+    d.offers.password_change = d.ids(|k| matches!(k, NodeKind::PasswordChange { .. }));
 
     d.policy.logout.on_account_disable = e::DisableEffect::KeepSessions;
-    if let Some((id, ends)) = d.one("account disable", |k| match k {
+    let disables = d.operator(|k| match k {
         NodeKind::AccountDisable { ends_sessions } => Some(*ends_sessions),
         _ => None,
-    }) {
-        d.policy.logout.on_account_disable = if ends {
-            e::DisableEffect::EndSessions
-        } else {
-            e::DisableEffect::KeepSessions
-        };
-        d.offers.account_disable.push(id.clone());
-        d.set_id(Setting::AccountDisable, &id);
+    });
+    if let Some((id, ends)) = disables.first() {
+        d.policy.logout.on_account_disable = super::ops::disable_effect(*ends);
+        d.set_id(Setting::AccountDisable, id);
     }
+    d.offers.account_disable = disables.into_iter().map(|(id, _)| id).collect();
 
-    d.offers.admin_revoke = d.ids(|k| matches!(k, NodeKind::AdminRevoke { .. }));
+    d.offers.admin_revoke = d
+        .operator(|k| matches!(k, NodeKind::AdminRevoke { .. }).then_some(()))
+        .into_iter()
+        .map(|(id, ())| id)
+        .collect();
 
-    if let Some((id, (rot, reloads))) = d.one("privilege change", |k| match k {
+    let privileges = d.operator(|k| match k {
         NodeKind::PrivilegeChange {
             rotation,
             reloads_privileges,
         } => Some((*rotation, *reloads_privileges)),
         _ => None,
-    }) {
+    });
+    if let Some((id, (rot, reloads))) = privileges.first().cloned() {
         d.policy.rotation.on_privilege_change = rotation(rot);
         d.policy.rotation.privileges = if reloads {
             e::PrivilegeReload::Reload
         } else {
             e::PrivilegeReload::KeepSnapshot
         };
-        d.offers.privilege_change.push(id.clone());
         d.set_id(Setting::PrivilegeChange, &id);
     }
+    d.offers.privilege_change = privileges.into_iter().map(|(id, _)| id).collect();
 
     d.policy.reauth = e::ReauthPolicy {
         max_auth_age: None,
@@ -682,10 +759,20 @@ fn endings(d: &mut Deriver<'_>) {
 
 /// Entry points: what a user holds before verification or MFA, and identity-provider logout.
 fn entries(d: &mut Deriver<'_>) {
+    // Not drawn: an unverified account signs in fully (nothing checks), and neither an MFA
+    // step nor a reset link that is not drawn gives anything.
     d.policy.account_state = e::AccountStatePolicy {
         unverified_email: e::PreVerify::Full,
         mfa_pending: e::PreVerify::None,
+        reset_pending: e::PreVerify::None,
     };
+    d.offers.sign_in = d.ids(|k| {
+        matches!(
+            k,
+            NodeKind::Login { .. } | NodeKind::MagicLink { .. } | NodeKind::ApiTokenEndpoint { .. }
+        )
+    });
+    d.offers.mfa_login = d.ids(|k| matches!(k, NodeKind::Login { mfa, .. } if *mfa != m::Mfa::Off));
     let pre = |p: m::PreAuthSession| match p {
         m::PreAuthSession::Full => e::PreVerify::Full,
         m::PreAuthSession::Limited => e::PreVerify::Limited,
@@ -706,6 +793,16 @@ fn entries(d: &mut Deriver<'_>) {
         _ => None,
     }) {
         d.policy.account_state.mfa_pending = pre(before);
+        d.set_id(Setting::AccountState, &id);
+    }
+    if let Some((id, before)) = d.one("password reset", |k| match k {
+        NodeKind::PasswordReset {
+            before_completion, ..
+        } => Some(*before_completion),
+        _ => None,
+    }) {
+        d.policy.account_state.reset_pending = pre(before);
+        d.offers.reset.push(id.clone());
         d.set_id(Setting::AccountState, &id);
     }
 

@@ -9,6 +9,7 @@
 mod derive;
 mod describe;
 mod graph;
+mod ops;
 mod profile;
 pub mod rules;
 
@@ -20,6 +21,7 @@ use crate::model::{Map, NodeId};
 
 pub use describe::{PolicyRow, describe, human};
 pub use graph::{FlowGraph, Step};
+pub use ops::{Op, Ops, SignIn};
 pub use profile::Profile;
 pub use rules::lint;
 
@@ -30,6 +32,9 @@ pub struct Plan {
     pub flows: Vec<Flow>,
     /// The transitions users walk (attachments are not in it).
     pub graph: FlowGraph,
+    /// What each node does when reached, with its own parameters: the simulator runs these
+    /// and never reads a node's kind.
+    pub ops: Ops,
     pub diagnostics: Vec<CompileDiagnostic>,
 }
 
@@ -145,9 +150,17 @@ impl Sources {
 /// The simulator only does what the drawing offers: no "log out everywhere" drawn, none done.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Offers {
+    /// First-factor entries: login forms, magic links, API token endpoints.
+    pub sign_in: Vec<NodeId>,
+    /// Login forms with a second factor.
+    pub mfa_login: Vec<NodeId>,
+    /// Password-reset links.
+    pub reset: Vec<NodeId>,
     pub logout: Vec<NodeId>,
     pub logout_everywhere: Vec<NodeId>,
     pub password_change: Vec<NodeId>,
+    /// Operator actions that reach the flow: those drawn in it, and where it draws none of a
+    /// kind, those drawn elsewhere on the map (an administrator's lane acts on the users').
     pub account_disable: Vec<NodeId>,
     pub admin_revoke: Vec<NodeId>,
     pub privilege_change: Vec<NodeId>,
@@ -184,7 +197,9 @@ pub fn compile(map: &Map) -> Plan {
     let graph = FlowGraph::new(map);
     let mut diagnostics = Vec::new();
     let flows = derive::flows(map, &graph, &mut diagnostics);
+    let creates: Vec<NodeId> = flows.iter().map(|f| f.create.clone()).collect();
     Plan {
+        ops: Ops::new(map, &creates),
         flows,
         graph,
         diagnostics,

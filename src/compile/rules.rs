@@ -100,17 +100,9 @@ fn sess_id_in_url(cx: &RuleContext<'_>) -> Vec<Finding> {
 
 // ── Revocation ───────────────────────────────────────────────────────────────────────────────
 
-/// ADMIN-KILL-NONE: a flow whose drawing offers no admin revoke.
+/// ADMIN-KILL-NONE: a flow that no admin revoke reaches (none drawn in it, none anywhere).
 fn admin_kill_none(cx: &RuleContext<'_>) -> Vec<Finding> {
     let index = by_id(cx.map);
-    // An admin revoke drawn elsewhere (another lane's flow) does not act on this flow: say so,
-    // since that is the likely drawing mistake.
-    let elsewhere: Vec<&Node> = cx
-        .map
-        .nodes
-        .iter()
-        .filter(|n| matches!(n.kind, NodeKind::AdminRevoke { .. }))
-        .collect();
     cx.plan
         .flows
         .iter()
@@ -123,18 +115,8 @@ fn admin_kill_none(cx: &RuleContext<'_>) -> Vec<Finding> {
                 .and_then(|l| cx.map.lane(l))
                 .map(|l| format!(" in the \"{}\" lane", l.title))
                 .unwrap_or_default();
-            let hint = if elsewhere.is_empty() {
-                "Draw an admin revoke stage that ends one user's sessions and connect it to this \
-                 flow."
-                    .to_owned()
-            } else {
-                format!(
-                    "{} is drawn, but no transition connects it to this flow, so it ends \
-                     sessions of another flow only; draw a transition from it into this flow \
-                     (for example to the sign-in the user must go through again).",
-                    list(elsewhere.iter().map(|n| quoted(n)))
-                )
-            };
+            let hint = "Draw an admin revoke stage that ends one user's sessions (in an \
+                        administrator's lane, it reaches every flow that draws none of its own).";
             let explanation = format!(
                 "The session flow started at {}{lane} has no admin revoke: when one of its \
                  users is compromised, support or security staff have no way to end that \

@@ -243,10 +243,30 @@ impl<C: Clock, A: AuditSink> SessionEngine<C, A> {
 
     /// Logs in a user whose password the application has checked.
     pub fn login(&mut self, req: &LoginRequest<'_>) -> Result<Issued, Rejection> {
+        self.login_pending(req, false)
+    }
+
+    /// Follows a password-reset link for `req.user`: what the client holds before the new
+    /// password is set is what the policy's `reset_pending` says (a full session, a session
+    /// that can only finish the reset, or none).
+    pub fn follow_reset_link(&mut self, req: &LoginRequest<'_>) -> Result<Issued, Rejection> {
+        self.login_pending(req, true)
+    }
+
+    fn login_pending(&mut self, req: &LoginRequest<'_>, reset: bool) -> Result<Issued, Rejection> {
         let now = self.now();
         let op = Operation::Login;
         let user = Some(req.user);
         let mut flags = self.admit(req.user, now, op)?;
+        if reset {
+            match self.policy.account_state.reset_pending {
+                PreVerify::Full => {}
+                PreVerify::Limited => flags |= store::sflags::LIMITED_RESET,
+                PreVerify::None => {
+                    return self.reject(now, user, None, op, Rejection::ResetIncomplete);
+                }
+            }
+        }
         if req.mfa == MfaStatus::Pending {
             match self.policy.account_state.mfa_pending {
                 PreVerify::Full => {}
@@ -334,6 +354,16 @@ impl<C: Clock, A: AuditSink> SessionEngine<C, A> {
     /// Disables an account: new logins are refused and, if the policy says so, its sessions,
     /// refresh families, remember-me tokens and tokens end.
     pub fn disable_account(&mut self, user: UserId) -> Result<Ended, Rejection> {
+        let effect = self.policy.logout.on_account_disable;
+        self.disable_account_with(user, effect)
+    }
+
+    /// Disables an account through one operator action with its own effect on sessions.
+    pub fn disable_account_with(
+        &mut self,
+        user: UserId,
+        effect: DisableEffect,
+    ) -> Result<Ended, Rejection> {
         let now = self.now();
         let op = Operation::DisableAccount;
         let Some(account) = self.store.accounts.get_mut(&user) else {
@@ -341,7 +371,7 @@ impl<C: Clock, A: AuditSink> SessionEngine<C, A> {
         };
         account.disabled = true;
         self.emit(now, Some(user), None, op, Outcome::Accepted, None);
-        if self.policy.logout.on_account_disable == DisableEffect::KeepSessions {
+        if effect == DisableEffect::KeepSessions {
             return Ok(Ended::default());
         }
         Ok(self.revoke_user(user, None, op, EndReason::AccountDisabled, now))
@@ -355,6 +385,28 @@ impl<C: Clock, A: AuditSink> SessionEngine<C, A> {
         current: Option<&str>,
         client: &Client<'_>,
     ) -> Result<CredentialChanged, Rejection> {
+        let endpoint = PasswordChangeEndpoint {
+            sessions: self.policy.logout.on_credential_change,
+            refresh: if self.policy.logout.on_credential_change == CredentialChange::KeepAll {
+                RefreshOnLogout::Keep
+            } else {
+                RefreshOnLogout::Revoke
+            },
+        };
+        self.change_password_at(user, current, client, endpoint)
+    }
+
+    /// Changes the password through one endpoint with its own behaviour. Refresh token
+    /// families are the Hybrid mechanism's server records: keeping them keeps the families
+    /// (their access tokens still end as the revocation model allows); revoking them ends the
+    /// families even where the other sessions are kept.
+    pub fn change_password_at(
+        &mut self,
+        user: UserId,
+        current: Option<&str>,
+        client: &Client<'_>,
+        endpoint: PasswordChangeEndpoint,
+    ) -> Result<CredentialChanged, Rejection> {
         let now = self.now();
         let op = Operation::ChangePassword;
         let Some(account) = self.store.accounts.get_mut(&user) else {
@@ -362,10 +414,18 @@ impl<C: Clock, A: AuditSink> SessionEngine<C, A> {
         };
         account.password_epoch = account.password_epoch.wrapping_add(1);
         self.emit(now, Some(user), None, op, Outcome::Accepted, None);
-        let keep = match self.policy.logout.on_credential_change {
+        let hybrid = self.policy.mechanism == Mechanism::Hybrid;
+        let revoke_families = endpoint.refresh == RefreshOnLogout::Revoke;
+        let keep = match endpoint.sessions {
             CredentialChange::KeepAll => {
+                let mut ended = Ended::default();
+                if hybrid && revoke_families {
+                    let (keep_slot, _) = self.locate(current, user);
+                    let reason = EndReason::CredentialChange;
+                    ended.sessions = self.end_user_sessions(user, keep_slot, op, reason, now);
+                }
                 return Ok(CredentialChanged {
-                    ended: Ended::default(),
+                    ended,
                     reissued: None,
                 });
             }
@@ -373,7 +433,17 @@ impl<C: Clock, A: AuditSink> SessionEngine<C, A> {
             CredentialChange::EndOthers => current,
         };
         let (keep_slot, keep_claims) = self.locate(keep, user);
-        let ended = self.revoke_user(user, keep_slot, op, EndReason::CredentialChange, now);
+        let ended = if hybrid && !revoke_families {
+            // The families stay; the access tokens end by the per-user generation.
+            let remember_me = self.remember.remove_user(user, None);
+            self.bump_generation(user, now);
+            Ended {
+                sessions: 0,
+                remember_me,
+            }
+        } else {
+            self.revoke_user(user, keep_slot, op, EndReason::CredentialChange, now)
+        };
         // A per-user revocation also caught the current token: hand it a fresh one.
         let reissued = match keep_claims {
             Some(claims) if self.policy.tokens.revocation.not_before() => {

@@ -706,6 +706,8 @@ pub struct AccountStatePolicy {
     pub unverified_email: PreVerify,
     /// For a login whose MFA step is not done.
     pub mfa_pending: PreVerify,
+    /// For a password-reset link followed before the new password is set.
+    pub reset_pending: PreVerify,
 }
 
 impl Default for AccountStatePolicy {
@@ -713,6 +715,7 @@ impl Default for AccountStatePolicy {
         AccountStatePolicy {
             unverified_email: PreVerify::Limited,
             mfa_pending: PreVerify::Limited,
+            reset_pending: PreVerify::None,
         }
     }
 }

@@ -19,8 +19,9 @@ use super::policy::{
 use super::store::{ANONYMOUS_USER, RememberRecord, Session, sflags};
 use super::token::TokenKind;
 use super::types::{
-    Accepted, Access, Client, Credential, CredentialKind, Issued, LoggedOut, LogoutScope,
-    Rejection, RequestKind, Role, UserId,
+    Accepted, Access, BindingCheck, Client, Credential, CredentialKind, ExpCheck, Grounds, Issued,
+    LoggedOut, LogoutEndpoint, LogoutScope, Rejection, RequestKind, RevocationCheck, Role,
+    TimerCheck, UserId,
 };
 use super::{
     AuditSink, Checked, Clock, Open, SessionEngine, fingerprint_ip, fingerprint_ua, sid_of,
@@ -463,6 +464,9 @@ impl<C: Clock, A: AuditSink> SessionEngine<C, A> {
         if flags & sflags::LIMITED_EMAIL != 0 {
             return self.reject(now, user, short, op, Rejection::NotVerified);
         }
+        if flags & sflags::LIMITED_RESET != 0 {
+            return self.reject(now, user, short, op, Rejection::ResetIncomplete);
+        }
         if purpose != Purpose::Reauth {
             if let Some(why) = violation {
                 self.on_mismatch(why, Some(slot), user, op, now)?;
@@ -502,6 +506,16 @@ impl<C: Clock, A: AuditSink> SessionEngine<C, A> {
             None
         };
         self.emit(now, user, short, op, Outcome::Accepted, None);
+        let (idle, absolute) = self.timer_checks();
+        let grounds = Grounds {
+            credential: CredentialKind::SessionId,
+            idle,
+            absolute,
+            activity: self.policy.timeouts.activity,
+            exp: ExpCheck::NotAToken,
+            revocation: RevocationCheck::LiveRecord,
+            binding: self.binding_check(violation.is_some() && purpose != Purpose::Reauth),
+        };
         let checked = Checked {
             accepted: Accepted {
                 user,
@@ -509,6 +523,7 @@ impl<C: Clock, A: AuditSink> SessionEngine<C, A> {
                 session: key.short(),
                 idle_warning,
                 renewed,
+                grounds,
             },
             auth_at,
             started: id_issued,
@@ -579,6 +594,30 @@ impl<C: Clock, A: AuditSink> SessionEngine<C, A> {
             }
         }
         None
+    }
+
+    /// How the idle and absolute timeouts stand for a credential the server keeps the times
+    /// of (a server-side record, or a cookie session carrying its own times).
+    pub(super) fn timer_checks(&self) -> (TimerCheck, TimerCheck) {
+        let t = &self.policy.timeouts;
+        let one = |d: Option<Duration>| match d {
+            None => TimerCheck::NotConfigured,
+            Some(_) if t.enforcement == ExpiryEnforcement::ClientOnly => TimerCheck::ClientOnly,
+            Some(limit) => TimerCheck::Within { limit },
+        };
+        (one(t.idle), one(t.absolute))
+    }
+
+    /// How client binding let an accepted request through.
+    pub(super) fn binding_check(&self, mismatched: bool) -> BindingCheck {
+        let b = &self.policy.binding;
+        if mismatched {
+            BindingCheck::MismatchIgnored
+        } else if b.ip == Bind::Off && b.user_agent == Bind::Off && b.impossible_travel.is_none() {
+            BindingCheck::Off
+        } else {
+            BindingCheck::Matched
+        }
     }
 
     /// Applies the mismatch action to a failed binding check.
@@ -694,20 +733,39 @@ impl<C: Clock, A: AuditSink> SessionEngine<C, A> {
         Ok(checked.accepted)
     }
 
-    /// Logs out the session presenting `credential`, or all of its user's sessions.
+    /// Logs out the session presenting `credential`, or all of its user's sessions, as the
+    /// policy's logout says (a request for everywhere is this device when not offered).
     pub fn logout(
         &mut self,
         credential: &str,
         client: &Client<'_>,
         scope: LogoutScope,
     ) -> Result<LoggedOut, Rejection> {
-        let now = self.now();
-        let op = Operation::Logout;
         let p = &self.policy;
         let scope = match (scope, p.logout.everywhere) {
             (LogoutScope::Everywhere, LogoutEverywhere::NotOffered) => LogoutScope::ThisDevice,
             (scope, _) => scope,
         };
+        let endpoint = LogoutEndpoint {
+            scope,
+            invalidation: p.logout.invalidation,
+            refresh: p.refresh.on_logout,
+        };
+        self.logout_at(credential, client, endpoint)
+    }
+
+    /// Logs out through one logout endpoint with its own behaviour: an application may offer
+    /// a "sign out" that only clears the cookie beside a "sign out everywhere" that revokes.
+    pub fn logout_at(
+        &mut self,
+        credential: &str,
+        client: &Client<'_>,
+        endpoint: LogoutEndpoint,
+    ) -> Result<LoggedOut, Rejection> {
+        let now = self.now();
+        let op = Operation::Logout;
+        let p = &self.policy;
+        let scope = endpoint.scope;
         let mut clear_cookies = vec![self.clear_cookie(&p.cookie.name)];
         if p.mechanism == Mechanism::Hybrid {
             clear_cookies.push(self.clear_cookie(&p.cookie.refresh_name));
@@ -721,7 +779,7 @@ impl<C: Clock, A: AuditSink> SessionEngine<C, A> {
             ended: 0,
             clear_cookies,
         };
-        if self.policy.logout.invalidation == LogoutInvalidation::ClientOnly {
+        if endpoint.invalidation == LogoutInvalidation::ClientOnly {
             // The server forgets nothing: the credential stays valid.
             self.emit(now, None, None, op, Outcome::Accepted, None);
             return Ok(out);
@@ -767,7 +825,7 @@ impl<C: Clock, A: AuditSink> SessionEngine<C, A> {
         let user = claims.sub;
         self.emit(now, Some(user), None, op, Outcome::Accepted, None);
         let hybrid = self.policy.mechanism == Mechanism::Hybrid;
-        let revoke_families = hybrid && self.policy.refresh.on_logout == RefreshOnLogout::Revoke;
+        let revoke_families = hybrid && endpoint.refresh == RefreshOnLogout::Revoke;
         if self.policy.tokens.revocation.denylist() {
             self.denylist_add(claims.jti, now);
             if !hybrid {
@@ -906,7 +964,7 @@ impl<C: Clock, A: AuditSink> SessionEngine<C, A> {
 
 /// Full or limited, from session flags.
 pub(super) fn access_of(flags: u8) -> Access {
-    if flags & (sflags::LIMITED_EMAIL | sflags::LIMITED_MFA) != 0 {
+    if flags & (sflags::LIMITED_EMAIL | sflags::LIMITED_MFA | sflags::LIMITED_RESET) != 0 {
         Access::Limited
     } else {
         Access::Full

@@ -9,13 +9,14 @@ use super::codec;
 use super::ids::{SessionKey, ShortId};
 use super::policy::{
     Bind, ClaimCheck, ExpiryEnforcement, Mechanism, MismatchAction, RefreshExpiry, RefreshRotation,
-    ReuseDetection,
+    ReuseDetection, Revocation,
 };
 use super::server::{Purpose, access_of};
 use super::store::{Session, sflags};
 use super::token::{Claims, TokenKind, flags as tflags};
 use super::types::{
-    Accepted, Client, Credential, CredentialKind, Issued, Rejection, RequestKind, UserId,
+    Accepted, BindingCheck, Client, Credential, CredentialKind, ExpCheck, Grounds, Issued,
+    Rejection, RequestKind, RevocationCheck, TimerCheck, UserId,
 };
 use super::{
     AuditSink, Checked, Clock, Open, SessionEngine, fingerprint_ip, fingerprint_ua, sid_of,
@@ -39,6 +40,9 @@ pub(super) fn token_flags(session_flags: u8) -> u8 {
     }
     if session_flags & sflags::VIA_REMEMBER != 0 {
         f |= tflags::VIA_REMEMBER_ME;
+    }
+    if session_flags & sflags::LIMITED_RESET != 0 {
+        f |= tflags::LIMITED_RESET;
     }
     f
 }
@@ -283,6 +287,10 @@ impl<C: Clock, A: AuditSink> SessionEngine<C, A> {
         if claims.flags & tflags::LIMITED_EMAIL != 0 {
             return self.reject(now, user, short, op, Rejection::NotVerified);
         }
+        if claims.flags & tflags::LIMITED_RESET != 0 {
+            return self.reject(now, user, short, op, Rejection::ResetIncomplete);
+        }
+        let (mut mismatched, mut bound) = (false, false);
         if purpose != Purpose::Reauth {
             let b = self.policy.binding;
             let ip_bad = b.ip == Bind::Enforced
@@ -291,6 +299,9 @@ impl<C: Clock, A: AuditSink> SessionEngine<C, A> {
             let ua_bad = b.user_agent == Bind::Enforced
                 && claims.ua_fp != 0
                 && fingerprint_ua(client.user_agent) != claims.ua_fp;
+            mismatched = ip_bad || ua_bad;
+            bound = (b.ip == Bind::Enforced && claims.ip_fp != 0)
+                || (b.user_agent == Bind::Enforced && claims.ua_fp != 0);
             if ip_bad || ua_bad {
                 if b.on_mismatch == MismatchAction::Terminate && t.revocation.denylist() {
                     self.denylist_add(claims.sid, now);
@@ -328,6 +339,38 @@ impl<C: Clock, A: AuditSink> SessionEngine<C, A> {
             TokenKind::CookieSession => Timestamp::from_millis(claims.created_ms),
             TokenKind::Access => Timestamp::from_millis(claims.iat.saturating_mul(1000)),
         };
+        let (idle, absolute) = match expect {
+            TokenKind::CookieSession => self.timer_checks(),
+            _ => (TimerCheck::NotTracked, TimerCheck::NotTracked),
+        };
+        let grounds = Grounds {
+            credential: match expect {
+                TokenKind::CookieSession => CredentialKind::CookieSession,
+                _ => CredentialKind::AccessToken,
+            },
+            idle,
+            absolute,
+            activity: timeouts.activity,
+            exp: if t.check_exp == ClaimCheck::Enforced {
+                ExpCheck::Checked {
+                    until: Timestamp::from_millis(claims.exp.saturating_mul(1000)),
+                }
+            } else {
+                ExpCheck::Ignored
+            },
+            revocation: if t.revocation == Revocation::None {
+                RevocationCheck::NotPossible
+            } else {
+                RevocationCheck::NotListed
+            },
+            binding: if mismatched {
+                BindingCheck::MismatchIgnored
+            } else if bound {
+                BindingCheck::Matched
+            } else {
+                BindingCheck::Off
+            },
+        };
         let checked = Checked {
             accepted: Accepted {
                 user,
@@ -335,6 +378,7 @@ impl<C: Clock, A: AuditSink> SessionEngine<C, A> {
                 session: ShortId(claims.sid as u32),
                 idle_warning,
                 renewed,
+                grounds,
             },
             auth_at: Timestamp::from_millis(claims.auth_time.saturating_mul(1000)),
             started,

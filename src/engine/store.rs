@@ -30,6 +30,8 @@ pub(crate) mod sflags {
     pub(crate) const REAUTH_PENDING: u8 = 16;
     /// `geo` holds a location.
     pub(crate) const HAS_GEO: u8 = 32;
+    /// A password reset is not finished: only setting the new password allowed.
+    pub(crate) const LIMITED_RESET: u8 = 64;
 }
 
 /// One live server-side session (or, for the Hybrid mechanism, one refresh-token family).

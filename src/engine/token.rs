@@ -29,6 +29,8 @@ pub mod flags {
     pub const LIMITED_MFA: u8 = 2;
     /// The session came from a remember-me auto-login.
     pub const VIA_REMEMBER_ME: u8 = 4;
+    /// The session may only finish a password reset.
+    pub const LIMITED_RESET: u8 = 8;
 }
 
 /// The payload of an engine token. Times are whole seconds (`NumericDate`) except the cookie

@@ -194,6 +194,9 @@ pub enum Rejection {
     /// The login's MFA step is not done.
     #[error("MFA not completed")]
     MfaRequired,
+    /// The password reset is not finished (no new password set yet).
+    #[error("password reset not completed")]
+    ResetIncomplete,
     /// An already-rotated refresh token was presented.
     #[error("refresh token reused")]
     RefreshReused,
@@ -304,6 +307,84 @@ pub struct Accepted {
     /// A replacement credential (renewed id, re-signed cookie session) the response carries.
     /// Boxed: it is rare, and the common answer stays small.
     pub renewed: Option<Box<Credential>>,
+    /// Why the engine let the credential through: what it checked, and how each check passed.
+    pub grounds: Grounds,
+}
+
+/// How a timeout (idle or absolute) let a credential through.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TimerCheck {
+    /// No such timeout is configured.
+    NotConfigured,
+    /// The server checked it, and the credential was within `limit`.
+    Within {
+        /// The configured timeout.
+        limit: Duration,
+    },
+    /// The timeout is configured but only the client enforces it (cookie `Max-Age`, a script
+    /// timer): the server did not look.
+    ClientOnly,
+    /// The credential is a stateless access token: the server keeps no record to time, and
+    /// only the token's `exp` ends it.
+    NotTracked,
+}
+
+/// How the token's `exp` let it through.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ExpCheck {
+    /// Not a signed token: nothing to check.
+    NotAToken,
+    /// Checked; the token is valid until `until`.
+    Checked {
+        /// The token's `exp`.
+        until: Timestamp,
+    },
+    /// The token carries an `exp` that the server does not check.
+    Ignored,
+}
+
+/// Whether the server could have known that the credential was revoked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RevocationCheck {
+    /// A live server-side record: nothing ended it.
+    LiveRecord,
+    /// A stateless credential and no revocation list: it is valid until it expires, whatever
+    /// happened since it was issued.
+    NotPossible,
+    /// A revocation list was consulted and did not (yet) list the credential.
+    NotListed,
+}
+
+/// Why the engine accepted a credential. A finding names its cause from these, never from
+/// which scene ran.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Grounds {
+    /// What the credential is.
+    pub credential: CredentialKind,
+    /// How the idle timeout let it through.
+    pub idle: TimerCheck,
+    /// How the absolute timeout let it through.
+    pub absolute: TimerCheck,
+    /// What resets the idle timer (a background request too, when `AnyRequest`).
+    pub activity: super::policy::Activity,
+    /// How the token's `exp` let it through.
+    pub exp: ExpCheck,
+    /// Whether a revocation could have been seen.
+    pub revocation: RevocationCheck,
+    /// Whether the client's address and user agent were compared with the session's (and
+    /// matched, or the mismatch was ignored).
+    pub binding: BindingCheck,
+}
+
+/// How client binding let a request through.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum BindingCheck {
+    /// No binding is configured (or the credential carries no fingerprint).
+    Off,
+    /// The client matched what the session was bound to.
+    Matched,
+    /// The client did not match, and the policy ignores a mismatch.
+    MismatchIgnored,
 }
 
 /// Which sessions a logout ends.
@@ -314,6 +395,27 @@ pub enum LogoutScope {
     ThisDevice,
     /// Every session of the user.
     Everywhere,
+}
+
+/// One logout endpoint's behaviour: which sessions it ends, whether the server forgets them,
+/// and what happens to refresh tokens.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct LogoutEndpoint {
+    /// This device, or every session of the user.
+    pub scope: LogoutScope,
+    /// Whether the server ends the session or only the client's cookie is cleared.
+    pub invalidation: super::policy::LogoutInvalidation,
+    /// Whether the logout revokes the refresh token (Hybrid).
+    pub refresh: super::policy::RefreshOnLogout,
+}
+
+/// One password-change endpoint's behaviour.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct PasswordChangeEndpoint {
+    /// Which sessions end.
+    pub sessions: super::policy::CredentialChange,
+    /// Whether refresh tokens (Hybrid token families) are revoked too.
+    pub refresh: super::policy::RefreshOnLogout,
 }
 
 /// What a logout did.

@@ -128,6 +128,14 @@ pub static CATALOGUE: &[Entry] = &[
         help: "An idle timeout alone lets a session that is used regularly, by its owner or by whoever stole it, live forever. Add an absolute timeout enforced by the server that ends the session a fixed time after login whatever the activity, and require a new authentication then.",
     },
     Entry {
+        id: "SESS-ABS-TOO-LONG",
+        severity: Medium,
+        how: Sim,
+        title: "Absolute lifetime longer than the profile allows",
+        references: &["OWASP ASVS 5.0.0 V7.3.2", "NIST SP 800-63B rev 4"],
+        help: "An absolute timeout is drawn, but it lets a busy session live longer than the chosen profile allows (12 hours at ASVS level 2, 24 hours at NIST AAL2): a stolen session that is kept in use stays valid past the limit. Shorten the absolute timeout to the profile's limit or less.",
+    },
+    Entry {
         id: "SESS-IDLE-BGPING",
         severity: High,
         how: Sim,
@@ -469,3 +477,46 @@ pub static CATALOGUE: &[Entry] = &[
         help: "A timeout governs only the stages it is attached to; one attached to nothing configures nothing, and the flow runs as if it were not drawn. Attach it to the stages (or the create-session stage) it is meant to govern.",
     },
 ];
+
+/// The gap catalogue as a Markdown page (`docs/gaps.md` in the repository, checked by a test):
+/// a table of every id, then one section per gap with its help and references.
+pub fn catalogue_markdown() -> String {
+    use std::fmt::Write as _;
+    let mut out = String::from(
+        "# The gap catalogue\n\n\
+         <!-- Generated from `src/report/catalogue.rs` by \
+         `UPDATE_DOCS=1 cargo test --test rules`; do not edit by hand. -->\n\n\
+         Every finding SessionMap reports has one of these ids. The ids are a public contract: \
+         reports, CI scripts and suppressions refer to them, so an id never changes meaning; \
+         new ids are added, none is renamed.\n\n\
+         `how` says how a finding is proven: **sim**, a virtual user or attacker did it against \
+         the session engine and the evidence trace shows each step; **static**, decided from \
+         the map alone.\n\n\
+         | id | severity | how | title |\n|---|---|---|---|\n",
+    );
+    for e in CATALOGUE {
+        let how = match e.how {
+            How::Static => "static",
+            How::Sim => "sim",
+        };
+        let _ = writeln!(
+            out,
+            "| [{id}](#{anchor}) | {sev} | {how} | {title} |",
+            id = e.id,
+            anchor = e.id.to_ascii_lowercase(),
+            sev = e.severity,
+            title = e.title
+        );
+    }
+    for e in CATALOGUE {
+        let _ = write!(
+            out,
+            "\n## {}\n\n**{}** · {}\n\n{}\n",
+            e.id, e.severity, e.title, e.help
+        );
+        if !e.references.is_empty() {
+            let _ = writeln!(out, "\nReferences: {}.", e.references.join("; "));
+        }
+    }
+    out
+}

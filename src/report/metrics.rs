@@ -21,6 +21,7 @@ const ORDER: &[&str] = &[
     "revocation_latency",
     "unexpected_logouts_per_100_user_days",
     "user_days_with_unexpected_logout",
+    "user_days_with_idle_logout",
     "reauth_prompts_per_100_user_days",
     "peak_concurrent_sessions",
     "peak_store_bytes",
@@ -45,6 +46,7 @@ const LOWER_IS_BETTER: &[&str] = &[
     "revocation_latency",
     "unexpected_logouts_per_100_user_days",
     "user_days_with_unexpected_logout",
+    "user_days_with_idle_logout",
     "reauth_prompts_per_100_user_days",
 ];
 
@@ -144,13 +146,22 @@ pub(crate) fn number_text(n: f64) -> String {
     s.trim_end_matches('0').trim_end_matches('.').to_owned()
 }
 
-fn percent_text(rate: f64) -> String {
+/// A share (0 to 1) as people read it: "9.3%". Findings quoting a share use this too, so a
+/// figure reads the same in the finding and in the metrics.
+pub(crate) fn percent_text(rate: f64) -> String {
     format!("{}%", number_text((rate * 1000.0).round() / 10.0))
+}
+
+/// Metrics that are shares of user-days (fractions in JSON, percentages on screen).
+fn is_share(key: &str) -> bool {
+    key.starts_with("user_days_with_")
 }
 
 /// A number in the unit its key names.
 fn quantity_text(key: &str, n: f64) -> String {
-    if key.ends_with("_ms") {
+    if is_share(key) {
+        percent_text(n)
+    } else if key.ends_with("_ms") {
         duration_text(n)
     } else if key.ends_with("_bytes") {
         bytes_text(n)

@@ -7,7 +7,7 @@
 
 mod catalogue;
 mod compare;
-mod metrics;
+pub(crate) mod metrics;
 mod render;
 
 use std::collections::BTreeMap;
@@ -18,7 +18,7 @@ use serde::Serialize;
 
 use crate::model::{EdgeId, NodeId};
 
-pub use catalogue::{CATALOGUE, Entry, How, entry};
+pub use catalogue::{CATALOGUE, Entry, How, catalogue_markdown, entry};
 pub use compare::{Change, Comparison, MetricChange, render_comparison};
 pub use render::{Format, markdown_escape, markdown_findings, markdown_metrics, render};
 

@@ -13,16 +13,18 @@ use std::net::{IpAddr, Ipv4Addr};
 use rand::{Rng as _, RngExt as _};
 use rand_chacha::ChaCha8Rng;
 
+use super::cause;
 use super::findings::Observation;
 use super::shard::{DAY, Engine, FlowInfo, HOUR, MINUTE, ShardResult, World, ms};
 use super::users::human_ms;
 use super::{Control, SHARD_USERS};
-use crate::compile::Setting;
+use crate::compile::{Op, Setting};
 use crate::engine::{
     Accepted, AccountSetup, AdminScope, Claims, Client, CredentialChange, CredentialStorage,
-    DeviceCategory, DeviceId, DisableEffect, ExpiryEnforcement, Geo, IdpLogout, IdpSessionId,
-    Issued, LoginRequest, LogoutInvalidation, LogoutScope, ManualClock, Mechanism, MfaStatus,
-    Rejection, RememberMe, RequestKind, Role, SetCookie, Timestamp, UserId,
+    DeviceCategory, DeviceId, DisableEffect, ExpiryEnforcement, Geo, Grounds, IdpLogout,
+    IdpSessionId, Issued, LoggedOut, LoginRequest, LogoutEndpoint, LogoutScope, ManualClock,
+    Mechanism, MfaStatus, RefreshOnLogout, Rejection, RememberMe, RequestKind, Role, SetCookie,
+    Timestamp, UserId,
 };
 use crate::model::NodeId;
 use crate::report::Step;
@@ -80,6 +82,11 @@ const PHONE: Client<'static> = Client {
 /// does with the credential, not its client binding.
 const NEARBY: Client<'static> = Client {
     device: DeviceId(6_660_001),
+    ..LAPTOP
+};
+/// An injected script in the victim's own browser: the victim's address and user agent.
+const XSS: Client<'static> = Client {
+    device: DeviceId(6_660_003),
     ..LAPTOP
 };
 /// An attacker elsewhere, with its own address and tools (its location unknown to the server).
@@ -271,10 +278,6 @@ impl Lab<'_, '_> {
         }
     }
 
-    fn stateless(&self) -> bool {
-        self.info.policy.mechanism != Mechanism::ServerSide
-    }
-
     /// After a revocation at `self.now`, tries the revoked credential at growing offsets until
     /// refused; records the first and the last try. Returns (first accepted?, latency, open,
     /// refused-as-revoked?).
@@ -288,6 +291,7 @@ impl Lab<'_, '_> {
         let start = self.now;
         let mut cred = cred.to_owned();
         let mut first_accepted = None;
+        let mut grounds = None;
         let mut last_ok = None;
         for (i, &offset) in PROBES.iter().enumerate() {
             let target = start + offset;
@@ -309,6 +313,7 @@ impl Lab<'_, '_> {
                 Ok(a) => {
                     if i == 0 {
                         first_accepted = Some(true);
+                        grounds = Some(a.grounds);
                     }
                     if let Some(r) = a.renewed {
                         cred = r.value;
@@ -319,6 +324,7 @@ impl Lab<'_, '_> {
                     if i == 0 {
                         return Probe {
                             accepted: false,
+                            grounds,
                             latency: Some(0),
                             revoked_later: false,
                         };
@@ -329,6 +335,7 @@ impl Lab<'_, '_> {
                     self.step(actor, line, outcome, &node);
                     return Probe {
                         accepted: first_accepted.unwrap_or(false),
+                        grounds,
                         latency: Some(offset),
                         revoked_later: why == Rejection::Revoked,
                     };
@@ -346,6 +353,7 @@ impl Lab<'_, '_> {
         }
         Probe {
             accepted: first_accepted.unwrap_or(false),
+            grounds,
             latency: None,
             revoked_later: false,
         }
@@ -400,6 +408,8 @@ struct SignIn<'s> {
 
 struct Probe {
     accepted: bool,
+    /// Why the engine accepted the first replay, if it did.
+    grounds: Option<Grounds>,
     /// From the revocation to the first refusal; `None` if never refused.
     latency: Option<u64>,
     revoked_later: bool,
@@ -451,6 +461,7 @@ const SCENES: &[(&str, bool, Scene)] = &[
     ("stale-privileges", true, stale_privileges),
     ("skip-verification", true, skip_verification),
     ("skip-mfa", true, skip_mfa),
+    ("skip-reset", true, skip_reset),
     ("idle-user", false, idle_user),
     ("always-active", false, always_active),
     ("pinging-tab", false, pinging_tab),
@@ -936,6 +947,54 @@ fn skip_mfa(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
     )
 }
 
+fn skip_reset(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
+    let reset = lab.info.reset.clone()?;
+    let victim = lab.victim;
+    lab.events += 1;
+    let opened = lab.engine.follow_reset_link(&LoginRequest {
+        user: victim,
+        client: ELSEWHERE,
+        mfa: MfaStatus::NotEnrolled,
+        remember_me: RememberMe::No,
+        presented_id: None,
+        idp_session: None,
+    });
+    let outcome = match &opened {
+        Ok(i) if i.access == crate::engine::Access::Full => "a full session is issued".to_owned(),
+        Ok(_) => "a session that can only set the new password".to_owned(),
+        Err(why) => format!("no session: {why}"),
+    };
+    lab.step(
+        "attacker",
+        format!(
+            "follows the victim's reset link (leaked from a forwarded email) at {}",
+            lab.label(&reset)
+        ),
+        outcome,
+        &reset,
+    );
+    let Ok(issued) = opened else {
+        return Some(Attempt::default());
+    };
+    lab.wait(SECOND);
+    let used = lab.present(
+        "attacker",
+        "sets no new password and opens a protected page",
+        &issued.credential.value,
+        &ELSEWHERE,
+        RequestKind::UserAction,
+    );
+    proven(
+        lab,
+        used.is_ok(),
+        "SESS-PREVERIFY",
+        vec![reset],
+        "The password-reset link opens a full session before the new password is set: whoever \
+         gets hold of the link is signed in without ever choosing a password. Give the link a \
+         session that can only set the new password.",
+    )
+}
+
 /// The victim's account is signed in from the attacker's machine with a step still to do
 /// (`how`), and after `pause` a protected page is opened: a gap when the engine serves it.
 fn before_completion(
@@ -966,61 +1025,60 @@ fn before_completion(
 
 // ----- timeouts -----
 
+/// The end of a scene whose gap is a credential that outlived a limit: the cause comes from
+/// the engine's grounds for accepting it.
+fn outlived(
+    lab: &Lab<'_, '_>,
+    accepted: Result<Accepted, Rejection>,
+    what: &cause::Outlived,
+) -> Option<Attempt> {
+    let Ok(accepted) = accepted else {
+        return Some(Attempt::default());
+    };
+    let profile = &lab.world.config.profile;
+    Some(
+        match cause::outlived(lab.info, profile, &accepted.grounds, what) {
+            Some(c) => Attempt::found(lab.observe(c.id, c.nodes, c.explanation)),
+            None => Attempt::default(),
+        },
+    )
+}
+
+/// Whether a drawn timeout lives only in the browser: the user's own browser then drops the
+/// cookie when it runs out, and only a replayed copy (`replay_expired_cookie`) gets past it.
+fn client_side_timer(lab: &Lab<'_, '_>, setting: Setting) -> bool {
+    lab.info.policy.timeouts.enforcement == ExpiryEnforcement::ClientOnly
+        && !lab.info.sources.of(setting).is_empty()
+}
+
 fn idle_user(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
     let limit = ms(lab.world.config.profile.idle_max?);
-    let drawn = !lab.info.sources.of(Setting::IdleTimeout).is_empty();
-    if drawn && lab.info.policy.timeouts.enforcement == ExpiryEnforcement::ClientOnly {
-        return None; // replay-expired-cookie covers client-only expiry
+    if client_side_timer(lab, Setting::IdleTimeout) {
+        return None;
     }
     let s = victim_session(lab)?;
-    lab.wait(limit + MINUTE);
+    let away = limit + MINUTE;
+    lab.wait(away);
     let r = lab.present(
         "user",
         format!(
             "comes back after {} without touching the page",
-            human_ms(limit + MINUTE)
+            human_ms(away)
         ),
         &s.credential.value,
         &LAPTOP,
         RequestKind::UserAction,
     );
-    if r.is_err() {
-        return Some(Attempt::default());
-    }
-    let profile = lab.world.config.profile.name;
-    Some(Attempt::found(if drawn {
-        lab.observe(
-            "SESS-IDLE-TOO-LONG",
-            lab.info.from(Setting::IdleTimeout),
-            format!(
-                "The drawn idle timeout is longer than profile {profile} allows ({}): a \
-                 session left alone that long is still accepted.",
-                human_ms(limit)
-            ),
-        )
-    } else {
-        let mut nodes = vec![lab.info.create.clone()];
-        nodes.extend(lab.info.from(Setting::Mechanism));
-        lab.observe(
-            "SESS-IDLE-NONE",
-            nodes,
-            format!(
-                "No idle timeout is drawn, so a session nobody uses stays valid: after {} of \
-                 inactivity (profile {profile}'s limit) it is still accepted.",
-                human_ms(limit)
-            ),
-        )
-    }))
+    outlived(lab, r, &cause::Outlived::Unused { for_ms: away })
 }
 
 fn always_active(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
     let limit = ms(lab.world.config.profile.absolute_max?);
-    if lab.info.policy.timeouts.enforcement == ExpiryEnforcement::ClientOnly
-        && !lab.info.sources.of(Setting::AbsoluteTimeout).is_empty()
-    {
+    if client_side_timer(lab, Setting::AbsoluteTimeout) {
         return None;
     }
     let s = victim_session(lab)?;
+    let signed_in = lab.now;
     let pace = lab.active_pace();
     let span = limit + HOUR;
     let Ok(cred) = lab.stay_active(&s.credential.value, pace, span - pace) else {
@@ -1033,45 +1091,16 @@ fn always_active(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
         "all accepted".into(),
         &node,
     );
+    lab.wait((signed_in + span).saturating_sub(lab.now));
+    let age = lab.now - signed_in;
     let r = lab.present(
         "user",
-        format!(
-            "makes a request {} after signing in",
-            human_ms(lab.now - s_start(lab, span))
-        ),
+        format!("makes a request {} after signing in", human_ms(age)),
         &cred,
         &LAPTOP,
         RequestKind::UserAction,
     );
-    if r.is_err() {
-        return Some(Attempt::default());
-    }
-    let profile = lab.world.config.profile.name;
-    let drawn = lab.info.from(Setting::AbsoluteTimeout);
-    let explanation = if drawn.is_empty() {
-        format!(
-            "There is no absolute timeout: a session kept busy never ends. Here it was still \
-             valid more than {} after sign-in, profile {profile}'s limit.",
-            human_ms(limit)
-        )
-    } else {
-        format!(
-            "The drawn absolute timeout is longer than profile {profile}'s {}: a busy session \
-             was still valid past it.",
-            human_ms(limit)
-        )
-    };
-    let mut nodes = drawn;
-    nodes.extend(lab.info.from(Setting::IdleTimeout));
-    Some(Attempt::found(lab.observe(
-        "SESS-ABS-NONE",
-        nodes,
-        explanation,
-    )))
-}
-
-fn s_start(lab: &Lab<'_, '_>, span: u64) -> u64 {
-    lab.now.saturating_sub(span)
+    outlived(lab, r, &cause::Outlived::Busy { age_ms: age })
 }
 
 fn pinging_tab(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
@@ -1115,21 +1144,14 @@ fn pinging_tab(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
         &LAPTOP,
         RequestKind::UserAction,
     );
-    if r.is_err() {
-        return Some(Attempt::default());
-    }
-    let mut nodes = lab.info.from(Setting::Activity);
-    nodes.push(ping);
-    Some(Attempt::found(lab.observe(
-        "SESS-IDLE-BGPING",
-        nodes,
-        "Background requests count as activity, so a tab that polls keeps an unattended \
-         session alive forever: the idle timeout never fires. Count only user actions.",
-    )))
+    outlived(lab, r, &cause::Outlived::Pinged { for_ms: done, ping })
 }
 
 fn replay_expired_cookie(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
     let t = &lab.info.policy.timeouts;
+    if t.enforcement != ExpiryEnforcement::ClientOnly {
+        return None; // the server checks: nothing for a replay to get past
+    }
     let expiry = match (t.idle, t.absolute) {
         (Some(i), _) => ms(i),
         (None, Some(a)) => ms(a),
@@ -1154,17 +1176,7 @@ fn replay_expired_cookie(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
         &NEARBY,
         RequestKind::UserAction,
     );
-    if r.is_err() {
-        return Some(Attempt::default());
-    }
-    let mut nodes = lab.info.from(Setting::Enforcement);
-    nodes.extend(lab.info.from(Setting::IdleTimeout));
-    Some(Attempt::found(lab.observe(
-        "SESS-EXPIRY-CLIENTSIDE",
-        nodes,
-        "Expiry is enforced only by the client (a cookie Max-Age, a JavaScript timer): the \
-         server still accepts the expired session when anyone replays the raw cookie.",
-    )))
+    outlived(lab, r, &cause::Outlived::ClientTimer)
 }
 
 // ----- remember-me -----
@@ -1294,14 +1306,7 @@ fn remember_me_after_logout(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
         &node,
     );
     lab.wait(HOUR);
-    lab.events += 1;
-    let out = lab
-        .engine
-        .logout(&issued.credential.value, &LAPTOP, LogoutScope::ThisDevice);
-    let outcome = lab
-        .said(&out.map(|_| ()), |_| Some(lab.victim))
-        .replace("accepted as the victim", "logged out");
-    lab.step("user", "logs out".into(), outcome, &logout);
+    lab.log_out_at(&logout, &issued.credential.value, "logs out")?;
     lab.wait(DAY);
     let r = auto_login(
         lab,
@@ -1375,39 +1380,51 @@ fn copied(lab: &mut Lab<'_, '_>, how: &str) -> Option<Issued> {
     Some(s)
 }
 
-/// Labels what a replay after a revocation shows, per the drawing's own account of it.
-fn revocation_gap(
-    lab: &Lab<'_, '_>,
-    p: &Probe,
-    survives_id: &'static str,
-    survives_nodes: Vec<NodeId>,
-    survives: &str,
-    revoked: bool,
-) -> Observation {
-    if p.revoked_later {
-        let mut nodes = lab.info.from(Setting::AccessToken);
-        nodes.extend(survives_nodes);
-        return lab.observe(
-            "REVOKE-LATENCY",
-            nodes,
-            format!(
-                "A revoked credential stays usable for a while (revocation propagates with a \
-                 delay): here it still worked and was refused only {} later.",
-                human_ms(p.latency.unwrap_or(0))
-            ),
-        );
+impl Lab<'_, '_> {
+    /// What a drawn logout node does (its own endpoint, as the plan says).
+    fn logout_endpoint(&self, node: &NodeId) -> LogoutEndpoint {
+        match self.world.op(node) {
+            Op::Logout(endpoint) => endpoint,
+            _ => LogoutEndpoint {
+                scope: LogoutScope::ThisDevice,
+                invalidation: self.info.policy.logout.invalidation,
+                refresh: self.info.policy.refresh.on_logout,
+            },
+        }
     }
-    if revoked && lab.stateless() {
-        let mut nodes = lab.info.from(Setting::AccessToken);
-        nodes.extend(survives_nodes);
-        return lab.observe(
-            "JWT-NO-REVOKE",
-            nodes,
-            "The signed token stays valid until it expires whatever happens: the server keeps \
-             no state to revoke it, so a copy works after logout or disable.",
-        );
+
+    /// The user logs out at `node` with `cred`; the step records the engine's real answer.
+    fn log_out_at(&mut self, node: &NodeId, cred: &str, action: &str) -> Option<LoggedOut> {
+        let endpoint = self.logout_endpoint(node);
+        self.events += 1;
+        let out = self.engine.logout_at(cred, &LAPTOP, endpoint);
+        let outcome = match &out {
+            Ok(o) => format!("logged out; {} session(s) ended on the server", o.ended),
+            Err(why) => format!("refused: {why}"),
+        };
+        self.step("user", action.to_owned(), outcome, node);
+        out.ok()
     }
-    lab.observe(survives_id, survives_nodes, survives)
+
+    /// The end of a replay after something that should have ended the credential: a gap when
+    /// the engine accepted it, named from its grounds and from what the ending really did.
+    fn survived(&self, p: &Probe, ending: &cause::Ending) -> Option<Observation> {
+        let grounds = p.grounds.as_ref().filter(|_| p.accepted)?;
+        let later = p.latency.filter(|_| p.revoked_later);
+        let c = cause::survived(self.info, grounds, ending, later);
+        Some(self.observe(c.id, c.nodes, c.explanation))
+    }
+}
+
+/// A replay probe turned into an attempt: latency always, the finding when it got through.
+fn replayed(lab: &Lab<'_, '_>, p: &Probe, ending: &cause::Ending) -> Attempt {
+    let observation = lab.survived(p, ending);
+    Attempt {
+        succeeded: observation.is_some(),
+        latency: Some(p.latency),
+        observations: observation.into_iter().collect(),
+        ..Attempt::default()
+    }
 }
 
 fn replay_after_logout(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
@@ -1418,49 +1435,19 @@ fn replay_after_logout(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
         .or_else(|| lab.info.logout_everywhere.clone())?;
     let s = copied(lab, "malware, a shared computer or a proxy log")?;
     lab.wait(30 * SECOND);
-    lab.events += 1;
-    let out = lab
-        .engine
-        .logout(&s.credential.value, &LAPTOP, LogoutScope::ThisDevice);
-    let outcome = match &out {
-        Ok(o) => format!("logged out; {} session(s) ended on the server", o.ended),
-        Err(why) => format!("refused: {why}"),
-    };
-    lab.step("user", "logs out".into(), outcome, &logout);
+    let out = lab.log_out_at(&logout, &s.credential.value, "logs out")?;
     let p = lab.probe_after_revocation(
         "attacker",
         "the copied credential",
         &s.credential.value,
         &NEARBY,
     );
-    let mut attempt = Attempt {
-        latency: Some(p.latency),
-        ..Attempt::default()
+    let ending = cause::Ending::Logout {
+        invalidation: lab.logout_endpoint(&logout).invalidation,
+        node: logout,
+        ended: out.ended,
     };
-    if p.accepted {
-        attempt.succeeded = true;
-        let client_only = lab.info.policy.logout.invalidation == LogoutInvalidation::ClientOnly;
-        let mut nodes = lab.info.from(Setting::LogoutInvalidation);
-        nodes.push(logout);
-        attempt.observations.push(if client_only {
-            lab.observe(
-                "LOGOUT-SERVER-NOOP",
-                nodes,
-                "Logout only clears the browser's cookie: the session stays valid on the server, \
-                 so anyone holding a copy of the credential is still signed in.",
-            )
-        } else {
-            revocation_gap(
-                lab,
-                &p,
-                "LOGOUT-SERVER-NOOP",
-                nodes,
-                "Logout does not end the session on the server.",
-                true,
-            )
-        });
-    }
-    Some(attempt)
+    Some(replayed(lab, &p, &ending))
 }
 
 fn refresh_after_logout(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
@@ -1472,11 +1459,7 @@ fn refresh_after_logout(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
     let refresh = lab.info.refresh.clone()?;
     let s = copied(lab, "the refresh token, from a backup of the device")?;
     let token = s.refresh.as_ref()?.value.clone();
-    lab.events += 1;
-    let _ = lab
-        .engine
-        .logout(&s.credential.value, &LAPTOP, LogoutScope::ThisDevice);
-    lab.step("user", "logs out".into(), "logged out".into(), &logout);
+    lab.log_out_at(&logout, &s.credential.value, "logs out")?;
     lab.wait(MINUTE);
     lab.events += 1;
     let r = lab.engine.refresh(&token, &NEARBY, RequestKind::Background);
@@ -1487,25 +1470,28 @@ fn refresh_after_logout(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
         outcome,
         &refresh,
     );
+    let keeps = lab.logout_endpoint(&logout).refresh == RefreshOnLogout::Keep;
     if r.is_ok() {
-        let mut nodes = lab.info.from(Setting::LogoutInvalidation);
+        let mut nodes = vec![logout];
         nodes.push(refresh);
+        let why = if keeps {
+            "this logout is drawn to keep refresh tokens"
+        } else {
+            "the refresh token family was not ended"
+        };
         return Some(Attempt::found(lab.observe(
             "RT-SURVIVES-LOGOUT",
             nodes,
-            "Logout does not revoke the refresh token: after the user logged out, the token \
-             still mints new access tokens.",
+            format!(
+                "Logout does not revoke the refresh token ({why}): after the user logged out, \
+                 the token still mints new access tokens."
+            ),
         )));
     }
     Some(Attempt::default())
 }
 
 fn logout_everywhere(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
-    let logout = lab
-        .info
-        .logout_everywhere
-        .clone()
-        .or_else(|| lab.info.logout.clone())?;
     let victim = lab.victim;
     let laptop = lab
         .sign_in(
@@ -1536,26 +1522,38 @@ fn logout_everywhere(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
         // One session at a time: signing in on the phone already ended the laptop's.
         return Some(Attempt::default());
     }
-    lab.events += 1;
-    let out = lab
-        .engine
-        .logout(&laptop.credential.value, &LAPTOP, LogoutScope::Everywhere);
-    let outcome = match &out {
-        Ok(o) if o.scope == LogoutScope::Everywhere => {
-            format!("logged out everywhere; {} session(s) ended", o.ended)
-        }
-        Ok(o) => format!(
-            "only this device: \"log out of all devices\" is not offered ({} session ended)",
-            o.ended
-        ),
-        Err(why) => format!("refused: {why}"),
+    let drawn = lab.info.logout_everywhere.clone();
+    let Some(everywhere) = drawn else {
+        // Nothing to press: the user can only log out of the laptop.
+        let logout = lab.info.logout.clone()?;
+        lab.log_out_at(
+            &logout,
+            &laptop.credential.value,
+            "looks for \"log out of all devices\" (the phone was lost); finds only this logout",
+        )?;
+        lab.wait(MINUTE);
+        let r = lab.present(
+            "user",
+            "the phone (in someone else's hands) opens the app",
+            &phone.credential.value,
+            &PHONE,
+            RequestKind::UserAction,
+        );
+        return proven(
+            lab,
+            r.is_ok(),
+            "LOGOUT-OTHERS-NONE",
+            vec![logout],
+            "No \"log out of all devices\" is drawn: a user who lost a phone can only log out \
+             where they are, and the session on the other device stays valid. Draw a logout \
+             with the all-devices scope.",
+        );
     };
-    lab.step(
-        "user",
-        "on the laptop, asks to log out of all devices (the phone was lost)".into(),
-        outcome,
-        &logout,
-    );
+    let out = lab.log_out_at(
+        &everywhere,
+        &laptop.credential.value,
+        "on the laptop, logs out of all devices (the phone was lost)",
+    )?;
     lab.wait(MINUTE);
     let r = lab.present(
         "user",
@@ -1564,21 +1562,24 @@ fn logout_everywhere(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
         &PHONE,
         RequestKind::UserAction,
     );
-    if r.is_ok() {
-        let mut nodes = lab.info.from(Setting::LogoutEverywhere);
-        nodes.push(logout);
-        return Some(Attempt::found(lab.observe(
-            "LOGOUT-OTHERS-NONE",
-            nodes,
-            "There is no working \"log out of all devices\": after logging out everywhere on \
-             one device, the session on another device is still valid.",
-        )));
-    }
-    Some(Attempt::default())
+    let Ok(accepted) = r else {
+        return Some(Attempt::default());
+    };
+    let ending = cause::Ending::Logout {
+        invalidation: lab.logout_endpoint(&everywhere).invalidation,
+        node: everywhere,
+        ended: out.ended,
+    };
+    let c = cause::survived(lab.info, &accepted.grounds, &ending, None);
+    Some(Attempt::found(lab.observe(c.id, c.nodes, c.explanation)))
 }
 
 fn replay_after_password_change(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
     let change = lab.info.password_change.clone()?;
+    let endpoint = match lab.world.op(&change) {
+        Op::PasswordChange(endpoint) => endpoint,
+        _ => return None,
+    };
     let victim = lab.victim;
     let stolen = lab.sign_in(victim, ELSEWHERE, SignIn::default()).ok()?;
     if let Some(step) = lab.trace.last_mut() {
@@ -1589,9 +1590,9 @@ fn replay_after_password_change(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
     let own = lab.sign_in(victim, LAPTOP, SignIn::default()).ok()?;
     lab.wait(MINUTE);
     lab.events += 1;
-    let changed = lab
-        .engine
-        .change_password(victim, Some(&own.credential.value), &LAPTOP);
+    let changed =
+        lab.engine
+            .change_password_at(victim, Some(&own.credential.value), &LAPTOP, endpoint);
     let outcome = match &changed {
         Ok(c) => format!(
             "password changed; {} other session(s) ended",
@@ -1611,23 +1612,14 @@ fn replay_after_password_change(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
         &stolen.credential.value,
         &ELSEWHERE,
     );
-    let mut attempt = Attempt {
-        latency: Some(p.latency),
-        ..Attempt::default()
+    let keeps = endpoint.sessions == CredentialChange::KeepAll;
+    let ending = cause::Ending::PasswordChange {
+        node: change.clone(),
+        keeps,
     };
-    let keeps = lab.info.policy.logout.on_credential_change == CredentialChange::KeepAll;
-    let mut nodes = lab.info.from(Setting::CredentialChange);
-    nodes.push(change.clone());
-    let text = "Changing the password leaves the other sessions alive: an attacker who signed \
-                in with the stolen password stays signed in after the victim changed it.";
-    if p.accepted {
-        attempt.succeeded = true;
-        attempt.observations.push(if keeps {
-            lab.observe("CRED-CHANGE-SURVIVE", nodes, text)
-        } else {
-            revocation_gap(lab, &p, "CRED-CHANGE-SURVIVE", nodes, text, true)
-        });
-    } else if let (Some(refresh), Some(token)) = (lab.info.refresh.clone(), stolen.refresh.as_ref())
+    let mut attempt = replayed(lab, &p, &ending);
+    if !p.accepted
+        && let (Some(refresh), Some(token)) = (lab.info.refresh.clone(), stolen.refresh.as_ref())
     {
         lab.events += 1;
         let r = lab
@@ -1642,12 +1634,19 @@ fn replay_after_password_change(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
         );
         if r.is_ok() {
             attempt.succeeded = true;
-            nodes.push(refresh);
+            let why = if endpoint.refresh == RefreshOnLogout::Keep {
+                "this password change is drawn to keep refresh tokens"
+            } else {
+                "the refresh token family was not ended"
+            };
             attempt.observations.push(lab.observe(
                 "CRED-CHANGE-SURVIVE",
-                nodes,
-                "Changing the password leaves refresh tokens alive: the attacker's refresh \
-                 token still mints access tokens after the victim changed the password.",
+                vec![change, refresh],
+                format!(
+                    "Changing the password leaves refresh tokens alive ({why}): the attacker's \
+                     refresh token still mints access tokens after the victim changed the \
+                     password."
+                ),
             ));
         }
     }
@@ -1656,11 +1655,15 @@ fn replay_after_password_change(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
 
 fn replay_after_disable(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
     let disable = lab.info.account_disable.clone()?;
+    let effect = match lab.world.op(&disable) {
+        Op::Disable(effect) => effect,
+        _ => return None,
+    };
     let s = copied(lab, "the account is being taken over")?;
     lab.wait(30 * SECOND);
     lab.events += 1;
     let victim = lab.victim;
-    let r = lab.engine.disable_account(victim);
+    let r = lab.engine.disable_account_with(victim, effect);
     let outcome = match &r {
         Ok(e) => format!("account disabled; {} session(s) ended", e.sessions),
         Err(why) => format!("refused: {why}"),
@@ -1677,24 +1680,11 @@ fn replay_after_disable(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
         &s.credential.value,
         &NEARBY,
     );
-    let mut attempt = Attempt {
-        latency: Some(p.latency),
-        ..Attempt::default()
+    let ending = cause::Ending::Disable {
+        node: disable,
+        keeps: effect == DisableEffect::KeepSessions,
     };
-    if p.accepted {
-        attempt.succeeded = true;
-        let keeps = lab.info.policy.logout.on_account_disable == DisableEffect::KeepSessions;
-        let mut nodes = lab.info.from(Setting::AccountDisable);
-        nodes.push(disable);
-        let text = "A disabled account keeps its sessions: requests made after the account was \
-                    disabled are still accepted.";
-        attempt.observations.push(if keeps {
-            lab.observe("ACCT-DISABLE-SURVIVE", nodes, text)
-        } else {
-            revocation_gap(lab, &p, "ACCT-DISABLE-SURVIVE", nodes, text, true)
-        });
-    }
-    Some(attempt)
+    Some(replayed(lab, &p, &ending))
 }
 
 fn race_admin_kill(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
@@ -1716,23 +1706,11 @@ fn race_admin_kill(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
         &s.credential.value,
         &NEARBY,
     );
-    let mut attempt = Attempt {
-        latency: Some(p.latency),
-        ..Attempt::default()
-    };
-    if p.accepted {
-        attempt.succeeded = true;
-        attempt.observations.push(revocation_gap(
-            lab,
-            &p,
-            "REVOKE-LATENCY",
-            vec![revoke],
-            "An administrator's kill does not take effect at once: the hijacked session kept \
-             working after it.",
-            true,
-        ));
-    }
-    Some(attempt)
+    Some(replayed(
+        lab,
+        &p,
+        &cause::Ending::AdminKill { node: revoke },
+    ))
 }
 
 fn replay_after_idp_logout(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
@@ -1771,29 +1749,26 @@ fn replay_after_idp_logout(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
         &NEARBY,
         RequestKind::UserAction,
     );
-    if r.is_ok() {
-        let mut nodes = lab.info.from(Setting::Federation);
-        nodes.push(federated);
-        return Some(Attempt::found(lab.observe(
-            "FED-RP-OUTLIVES-IDP",
-            nodes,
-            "The application's session outlives the identity provider's: after the user signed \
-             out (or was disabled) at the IdP, the app still accepts the session.",
-        )));
-    }
-    Some(Attempt::default())
+    let Ok(accepted) = r else {
+        return Some(Attempt::default());
+    };
+    let ending = cause::Ending::IdpLogout {
+        node: federated,
+        ended: ended.sessions,
+    };
+    let c = cause::survived(lab.info, &accepted.grounds, &ending, None);
+    Some(Attempt::found(lab.observe(c.id, c.nodes, c.explanation)))
 }
 
 // ----- theft, binding, tokens -----
 
 /// Where the client keeps a credential, as the browser sees it.
+/// Web storage (and a URL) is readable by any script on the page; a token held in the app's
+/// memory is not stored anywhere a script can look it up, and an HttpOnly cookie is hidden.
 fn readable_by_script(lab: &Lab<'_, '_>, c: &crate::engine::Credential) -> bool {
     match &c.set_cookie {
         Some(header) => SetCookie::parse(header).is_ok_and(|c| !c.http_only),
-        None => matches!(
-            lab.info.policy.cookie.storage,
-            CredentialStorage::LocalStorage | CredentialStorage::Memory
-        ),
+        None => lab.info.policy.cookie.storage == CredentialStorage::LocalStorage,
     }
 }
 
@@ -1827,11 +1802,13 @@ fn steal_xss(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
         return Some(Attempt::default());
     }
     lab.wait(MINUTE);
+    // The injected script runs in the victim's own browser: it sends the stolen credential
+    // from the victim's address with the victim's user agent, so client binding cannot tell.
     let r = lab.present(
         "attacker",
-        "replays the stolen credential from its own machine",
+        "the script sends the stolen credential with its own requests, from the victim's browser",
         &s.credential.value,
-        &ELSEWHERE,
+        &XSS,
         RequestKind::UserAction,
     );
     if r.is_err() {
@@ -1843,9 +1820,10 @@ fn steal_xss(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
         "TOKEN-STORAGE",
         nodes,
         "The session credential is readable by script (localStorage, or a cookie without \
-         HttpOnly): one XSS bug hands it to an attacker, who replays it.",
+         HttpOnly): one XSS bug hands it to an attacker, whose script uses it from the \
+         victim's own browser, where no client binding can tell it apart.",
     );
-    let exposure = lab.keep_using(&s.credential.value, &s.credential.value, &ELSEWHERE);
+    let exposure = lab.keep_using(&s.credential.value, &s.credential.value, &XSS);
     Some(Attempt {
         exposure: Some(exposure),
         ..Attempt::found(observation)
@@ -1922,14 +1900,32 @@ fn replay_far_away(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
     );
     lab.wait(10 * MINUTE);
     let r = lab.present("attacker", "uses a copy of the session from New York (5,570 km away) ten minutes later, with the victim's browser string", &cred, &FAR_SAME_UA, RequestKind::UserAction);
-    if r.is_err() {
+    let Ok(accepted) = r else {
         return Some(Attempt::default());
+    };
+    let drawn = lab.info.policy.binding.impossible_travel.is_some();
+    if drawn && accepted.grounds.credential == crate::engine::CredentialKind::AccessToken {
+        // The check is drawn, but a stateless token carries no location to compare.
+        let mut nodes = lab.info.from(Setting::Binding);
+        nodes.extend(lab.info.from(Setting::AccessLifetime));
+        return Some(Attempt::found(lab.observe(
+            "GEO-VELOCITY-NONE",
+            nodes,
+            format!(
+                "The drawn impossible-travel check can only look at what the server keeps: the \
+                 stateless access token carries no location, so a copy used from New York ten \
+                 minutes after London was accepted, and will be for as long as the token lives \
+                 ({}). Keep access tokens short, or check travel where tokens are refreshed.",
+                human_ms(ms(lab.info.policy.tokens.access_lifetime))
+            ),
+        )));
     }
     Some(Attempt::found(lab.observe(
         "GEO-VELOCITY-NONE",
         lab.info.from(Setting::Binding),
-        "Impossible travel is not detected: the same session was used from London and, an \
-         hour later, from New York, and both were accepted.",
+        "Impossible travel is not detected (no travel check is drawn): the same session was \
+         used from London and, ten minutes later, from New York (5,570 km away), and both were \
+         accepted.",
     )))
 }
 
@@ -2121,10 +2117,18 @@ fn refresh_for_a_year(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
     lab.info.refresh.as_ref()?;
     let s = victim_session(lab)?;
     let mut token = s.refresh.as_ref()?.value.clone();
-    let idle = match lab.info.policy.refresh.expiry {
+    // The shortest limit that could end an unused family first: the refresh token's own
+    // sliding lifetime, and a server-enforced idle timeout (refreshing is activity).
+    let policy = &lab.info.policy;
+    let mut idle = match policy.refresh.expiry {
         crate::engine::RefreshExpiry::Sliding { idle, .. } => ms(idle),
         crate::engine::RefreshExpiry::Absolute { lifetime } => ms(lifetime),
     };
+    if policy.timeouts.enforcement == ExpiryEnforcement::Server
+        && let Some(session_idle) = policy.timeouts.idle
+    {
+        idle = idle.min(ms(session_idle));
+    }
     let every = (29 * DAY)
         .min(idle.saturating_sub(DAY).max(idle / 2))
         .max(MINUTE);
@@ -2163,10 +2167,21 @@ fn refresh_for_a_year(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
     )))
 }
 
+/// What an attacker with the password alone gets at the flow's login: where a second factor is
+/// drawn, the MFA step is still to do.
+fn password_only(lab: &Lab<'_, '_>) -> MfaStatus {
+    if lab.info.mfa_login.is_some() {
+        MfaStatus::Pending
+    } else {
+        MfaStatus::NotEnrolled
+    }
+}
+
 fn stuff_credentials(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
     let s = victim_session(lab)?;
     let victim = lab.victim;
     let mut opened = 0;
+    let mfa = password_only(lab);
     for i in 0..50u8 {
         lab.events += 1;
         let client = Client {
@@ -2178,7 +2193,7 @@ fn stuff_credentials(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
             .login(&LoginRequest {
                 user: victim,
                 client,
-                mfa: MfaStatus::NotEnrolled,
+                mfa,
                 remember_me: RememberMe::No,
                 presented_id: None,
                 idp_session: None,
@@ -2222,10 +2237,9 @@ fn stuff_credentials(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
              user.",
         )));
     }
-    Some(Attempt {
-        succeeded: opened > 0,
-        ..Attempt::default()
-    })
+    // Signing in with a leaked password is what a login is for: the attack succeeds only when
+    // the sessions pile up unnoticed, which is the finding above.
+    Some(Attempt::default())
 }
 
 fn evict_victim(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
@@ -2233,10 +2247,11 @@ fn evict_victim(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
     let victim = lab.victim;
     lab.wait(30 * SECOND);
     lab.events += 1;
+    let mfa = password_only(lab);
     let login = lab.engine.login(&LoginRequest {
         user: victim,
         client: ELSEWHERE,
-        mfa: MfaStatus::NotEnrolled,
+        mfa,
         remember_me: RememberMe::No,
         presented_id: None,
         idp_session: None,
@@ -2256,7 +2271,10 @@ fn evict_victim(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
     lab.wait(10 * SECOND);
     let r = lab.present(
         "user",
-        "clicks on",
+        format!(
+            "clicks on in the session it already had at {}",
+            lab.label(&lab.info.request)
+        ),
         &s.credential.value,
         &LAPTOP,
         RequestKind::UserAction,

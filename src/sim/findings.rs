@@ -36,9 +36,31 @@ impl Collected {
         }
     }
 
+    /// One finding per gap and cause: flows that show the same gap for the same reason (the
+    /// same explanation, e.g. one operator action that reaches two flows) make one finding
+    /// that lists every node concerned, with the shortest trace.
     pub(super) fn into_findings(self, world: &World<'_>) -> Vec<Finding> {
-        self.0
-            .into_values()
+        let mut merged: Vec<Observation> = Vec::new();
+        for o in self.0.into_values() {
+            match merged
+                .iter_mut()
+                .find(|m| m.id == o.id && m.explanation == o.explanation)
+            {
+                Some(m) => {
+                    for n in &o.nodes {
+                        if !m.nodes.contains(n) {
+                            m.nodes.push(n.clone());
+                        }
+                    }
+                    if o.trace.len() < m.trace.len() {
+                        m.trace = o.trace;
+                    }
+                }
+                None => merged.push(o),
+            }
+        }
+        merged
+            .into_iter()
             .filter_map(|o| finding(world, o))
             .collect()
     }

@@ -74,8 +74,12 @@ pub struct Metrics {
     pub unexpected_logouts_per_100_user_days: f64,
     /// Times a user was asked to prove the password again, per 100 user-days.
     pub reauth_prompts_per_100_user_days: f64,
-    /// User-days with at least one unexpected logout, as a fraction of all active user-days.
+    /// User-days with at least one unexpected logout, as a fraction of all active user-days
+    /// (reports print it as a percentage).
     pub user_days_with_unexpected_logout: f64,
+    /// User-days with at least one logout by the idle timeout during a normal pause, as a
+    /// fraction of all active user-days: the figure USAB-IDLE-FRICTION quotes.
+    pub user_days_with_idle_logout: f64,
     /// Most sessions alive at once (sampled hourly over the population horizon).
     pub peak_concurrent_sessions: u64,
     /// Most bytes held by the engines' session tables at once (sampled hourly).
@@ -96,6 +100,7 @@ impl Metrics {
                 "unexpected_logouts_per_100_user_days",
                 "reauth_prompts_per_100_user_days",
                 "user_days_with_unexpected_logout",
+                "user_days_with_idle_logout",
             ] {
                 if let Some(Value::Number(n)) = map.get(key)
                     && let Some(f) = n.as_f64()

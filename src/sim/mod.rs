@@ -11,6 +11,7 @@
 //! or a global RNG inside a run (the wall time of the whole run is measured outside, for `run`).
 
 mod attacks;
+mod cause;
 mod findings;
 mod metrics;
 mod shard;

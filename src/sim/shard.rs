@@ -9,9 +9,9 @@ use rand_chacha::{ChaCha8Rng, ChaCha20Rng};
 use super::findings::{Collected, Observation};
 use super::metrics::{AttackStat, Metrics, Window};
 use super::{Builder, Control, SHARD_USERS, attacks, users};
-use crate::compile::{Plan, Setting, Sources};
+use crate::compile::{Op, Ops, Plan, Setting, Sources};
 use crate::engine::{ManualClock, NoAudit, Policy, SessionEngine, Timestamp};
-use crate::model::{EdgeId, Map, NodeId, NodeKind};
+use crate::model::{EdgeId, Map, NodeId};
 
 /// The engine a shard runs: virtual clock, no audit (the simulator records its own trace).
 pub(super) type Engine = SessionEngine<ManualClock, NoAudit>;
@@ -30,6 +30,8 @@ pub(super) struct FlowInfo {
     /// A login with MFA whose pending state opens a session, if drawn.
     pub mfa_login: Option<NodeId>,
     pub sign_up: Option<NodeId>,
+    /// A password-reset link.
+    pub reset: Option<NodeId>,
     pub federated: Option<NodeId>,
     pub remember_me: Option<NodeId>,
     /// A page an authenticated user requests (falls back to the create stage).
@@ -40,8 +42,7 @@ pub(super) struct FlowInfo {
     pub logout: Option<NodeId>,
     pub logout_everywhere: Option<NodeId>,
     pub password_change: Option<NodeId>,
-    /// Operator actions: drawn in this flow or anywhere on the map (an administrator's lane
-    /// acts on every user's sessions).
+    /// Operator actions that reach the flow (the plan decides which).
     pub account_disable: Option<NodeId>,
     pub admin_revoke: Option<NodeId>,
     pub privilege_change: Option<NodeId>,
@@ -50,33 +51,19 @@ pub(super) struct FlowInfo {
 }
 
 impl FlowInfo {
-    fn new(map: &Map, flow: &crate::compile::Flow, operators: &Operators) -> Self {
-        let member = |pick: fn(&NodeKind) -> bool| {
-            flow.members
-                .iter()
-                .find(|id| map.node(id).is_some_and(|n| pick(&n.kind)))
-                .cloned()
-        };
+    fn new(flow: &crate::compile::Flow) -> Self {
         let o = &flow.offers;
         let first = |v: &[NodeId]| v.first().cloned();
         FlowInfo {
             policy: flow.policy.clone(),
             sources: flow.sources.clone(),
             create: flow.create.clone(),
-            login: member(|k| {
-                matches!(
-                    k,
-                    NodeKind::Login { .. }
-                        | NodeKind::MagicLink { .. }
-                        | NodeKind::ApiTokenEndpoint { .. }
-                        | NodeKind::PasswordReset { .. }
-                )
-            })
-            .or_else(|| first(&o.federated)),
-            mfa_login: member(
-                |k| matches!(k, NodeKind::Login { mfa, .. } if *mfa != crate::model::Mfa::Off),
-            ),
+            login: first(&o.sign_in)
+                .or_else(|| first(&o.reset))
+                .or_else(|| first(&o.federated)),
+            mfa_login: first(&o.mfa_login),
             sign_up: first(&o.sign_up),
+            reset: first(&o.reset),
             federated: first(&o.federated),
             remember_me: first(&o.remember_me),
             request: first(&o.requests).unwrap_or_else(|| flow.create.clone()),
@@ -89,9 +76,9 @@ impl FlowInfo {
             logout: first(&o.logout),
             logout_everywhere: first(&o.logout_everywhere),
             password_change: first(&o.password_change),
-            account_disable: first(&o.account_disable).or_else(|| operators.disable.clone()),
-            admin_revoke: first(&o.admin_revoke).or_else(|| operators.revoke.clone()),
-            privilege_change: first(&o.privilege_change).or_else(|| operators.privilege.clone()),
+            account_disable: first(&o.account_disable),
+            admin_revoke: first(&o.admin_revoke),
+            privilege_change: first(&o.privilege_change),
             runnable: flow.policy.check().is_ok(),
         }
     }
@@ -100,14 +87,6 @@ impl FlowInfo {
     pub fn from(&self, setting: Setting) -> Vec<NodeId> {
         self.sources.of(setting).to_vec()
     }
-}
-
-/// Operator actions drawn anywhere on the map.
-#[derive(Default)]
-struct Operators {
-    disable: Option<NodeId>,
-    revoke: Option<NodeId>,
-    privilege: Option<NodeId>,
 }
 
 pub(super) fn ms(d: std::time::Duration) -> u64 {
@@ -119,6 +98,8 @@ pub(super) struct World<'a> {
     #[allow(dead_code)]
     pub map: &'a Map,
     pub flows: Vec<FlowInfo>,
+    /// What each node does, as the plan says.
+    pub ops: &'a Ops,
     pub walk: users::Walk,
     pub config: Builder,
     labels: BTreeMap<NodeId, String>,
@@ -143,20 +124,12 @@ pub(super) struct ShardResult {
 
 impl<'a> World<'a> {
     pub(super) fn new(map: &'a Map, plan: &'a Plan, config: &Builder) -> Self {
-        let operators = Operators {
-            disable: find(map, |k| matches!(k, NodeKind::AccountDisable { .. })),
-            revoke: find(map, |k| matches!(k, NodeKind::AdminRevoke { .. })),
-            privilege: find(map, |k| matches!(k, NodeKind::PrivilegeChange { .. })),
-        };
-        let flows: Vec<FlowInfo> = plan
-            .flows
-            .iter()
-            .map(|f| FlowInfo::new(map, f, &operators))
-            .collect();
+        let flows: Vec<FlowInfo> = plan.flows.iter().map(FlowInfo::new).collect();
         let walk = users::Walk::new(map, plan, &flows);
         World {
             map,
             flows,
+            ops: &plan.ops,
             walk,
             config: config.clone(),
             labels: map
@@ -174,6 +147,11 @@ impl<'a> World<'a> {
 
     pub(super) fn shard_count(&self) -> u64 {
         self.config.users.div_ceil(SHARD_USERS)
+    }
+
+    /// What a node does, as the plan says.
+    pub(super) fn op(&self, node: &NodeId) -> Op {
+        self.ops.of(node)
     }
 
     /// The label of a node, for readable traces.
@@ -291,6 +269,7 @@ impl<'a> World<'a> {
             unexpected_logouts_per_100_user_days: tally.unexpected as f64 * 100.0 / user_days,
             reauth_prompts_per_100_user_days: tally.reauth_prompts as f64 * 100.0 / user_days,
             user_days_with_unexpected_logout: tally.days_with_unexpected as f64 / user_days,
+            user_days_with_idle_logout: tally.idle_expiry_days as f64 / user_days,
             peak_concurrent_sessions: sessions.iter().copied().max().unwrap_or(0),
             peak_store_bytes: bytes.iter().copied().max().unwrap_or(0),
             events,
@@ -303,13 +282,6 @@ impl<'a> World<'a> {
         };
         (findings, metrics, series)
     }
-}
-
-fn find(map: &Map, pick: fn(&NodeKind) -> bool) -> Option<NodeId> {
-    map.nodes
-        .iter()
-        .find(|n| pick(&n.kind))
-        .map(|n| n.id.clone())
 }
 
 fn add_series(total: &mut Vec<u64>, part: &[u64]) {

@@ -18,13 +18,15 @@ use rand_chacha::ChaCha8Rng;
 use super::findings::Observation;
 use super::shard::{DAY, Engine, HOUR, MINUTE, ShardResult, World, ms};
 use super::{Control, SHARD_USERS};
-use crate::compile::{Plan, Setting};
+use crate::compile::{Op as PlanOp, Plan, Setting, SignIn as SignInHow};
 use crate::engine::{
-    AccountSetup, Client, DeviceCategory, DeviceId, IdpSessionId, LoginRequest, LogoutScope,
-    ManualClock, MfaStatus, Rejection, RememberMe, RequestKind, Role, Timestamp, UserId,
+    AccountSetup, Client, DeviceCategory, DeviceId, IdpSessionId, LoginRequest, LogoutEndpoint,
+    ManualClock, MfaStatus, PasswordChangeEndpoint, Rejection, RememberMe, RequestKind, Role,
+    Timestamp, UserId,
 };
-use crate::model::{Behaviour, Device, Map, NodeId, NodeKind, Trigger};
+use crate::model::{Behaviour, Device, Map, NodeId, Trigger};
 use crate::report::Step;
+use crate::report::metrics::percent_text;
 
 /// Bits of a packed event key that name who acts (users are below `SAMPLER`).
 const WHO_BITS: u32 = 13;
@@ -54,10 +56,8 @@ enum Op {
     Ping(u64),
     Sensitive,
     Refresh,
-    Logout {
-        everywhere: bool,
-    },
-    PasswordChange,
+    Logout(LogoutEndpoint),
+    PasswordChange(PasswordChangeEndpoint),
     /// Timeouts, stores, other flows' stages: nothing to do.
     Pass,
 }
@@ -112,6 +112,8 @@ pub(super) struct Walk {
     personas: Vec<PersonaPlan>,
     /// The logout node each flow offers (to log out at the end of a visit).
     flow_logout: Vec<Option<u32>>,
+    /// What each flow's drawn "log out everywhere" does, if one is drawn.
+    flow_logout_everywhere: Vec<Option<LogoutEndpoint>>,
     flow_ping: Vec<Option<(u32, u64)>>,
     /// The create-session node of each flow.
     creates: Vec<u32>,
@@ -125,7 +127,7 @@ impl Walk {
             .nodes
             .iter()
             .map(|n| WNode {
-                op: op_of(&n.kind, plan, &n.id),
+                op: op_of(plan.ops.of(&n.id)),
                 out: Vec::new(),
             })
             .collect();
@@ -248,7 +250,22 @@ impl Walk {
             personas,
             flow_logout: flows
                 .iter()
-                .map(|f| f.logout.as_ref().and_then(index).map(|i| i as u32))
+                .map(|f| {
+                    f.logout
+                        .as_ref()
+                        .or(f.logout_everywhere.as_ref())
+                        .and_then(index)
+                        .map(|i| i as u32)
+                })
+                .collect(),
+            flow_logout_everywhere: flows
+                .iter()
+                .map(
+                    |f| match f.logout_everywhere.as_ref().map(|n| plan.ops.of(n)) {
+                        Some(PlanOp::Logout(endpoint)) => Some(endpoint),
+                        _ => None,
+                    },
+                )
                 .collect(),
             flow_ping: flows
                 .iter()
@@ -272,47 +289,30 @@ impl Walk {
     }
 }
 
-fn op_of(kind: &NodeKind, plan: &Plan, id: &NodeId) -> Op {
-    match kind {
-        NodeKind::Login { mfa, .. } => Op::Entry {
-            mfa: *mfa != crate::model::Mfa::Off,
-            federated: false,
+/// The walk's compact form of what the plan says a node does.
+fn op_of(op: PlanOp) -> Op {
+    match op {
+        // A reset link completed by the user ends in an ordinary sign-in; what a reset link
+        // gives before completion is played by the attack scenes.
+        PlanOp::SignIn(how) => Op::Entry {
+            mfa: how == SignInHow::Password { mfa: true },
+            federated: how == SignInHow::Federated,
         },
-        NodeKind::Sso { .. } | NodeKind::OidcCallback { .. } => Op::Entry {
-            mfa: false,
-            federated: true,
-        },
-        NodeKind::PasswordReset { .. }
-        | NodeKind::MagicLink { .. }
-        | NodeKind::ApiTokenEndpoint { .. } => Op::Entry {
-            mfa: false,
-            federated: false,
-        },
-        NodeKind::SignUp { .. } => Op::SignUp,
-        NodeKind::RememberMe { .. } => Op::RememberEntry,
-        NodeKind::CreateSession { .. } => plan
-            .flows
-            .iter()
-            .position(|f| &f.create == id)
-            .map_or(Op::Pass, |f| Op::Create(f as u16)),
-        NodeKind::Request { state_change } => Op::Request(if *state_change {
-            RequestKind::StateChange
-        } else {
-            RequestKind::UserAction
-        }),
-        NodeKind::BackgroundPing { every } => Op::Ping(every.to_duration().map_or(60_000, ms)),
-        NodeKind::SensitiveAction { .. } => Op::Sensitive,
-        NodeKind::TokenRefresh { .. } => Op::Refresh,
-        NodeKind::Logout { scope, .. } => Op::Logout {
-            everywhere: *scope == crate::model::LogoutScope::AllDevices,
-        },
-        NodeKind::PasswordChange { .. } => Op::PasswordChange,
+        PlanOp::SignUp => Op::SignUp,
+        PlanOp::RememberMe => Op::RememberEntry,
+        PlanOp::Create { flow } => u16::try_from(flow).map_or(Op::Pass, Op::Create),
+        PlanOp::Request(kind) => Op::Request(kind),
+        PlanOp::Ping { every } => Op::Ping(ms(every).max(1_000)),
+        PlanOp::Sensitive => Op::Sensitive,
+        PlanOp::Refresh => Op::Refresh,
+        PlanOp::Logout(endpoint) => Op::Logout(endpoint),
+        PlanOp::PasswordChange(endpoint) => Op::PasswordChange(endpoint),
         // An operator's own pages are requests of the operator's session; what they do to other
         // users' sessions is played by the attack scenarios, which follow one victim closely.
-        NodeKind::AccountDisable { .. }
-        | NodeKind::AdminRevoke { .. }
-        | NodeKind::PrivilegeChange { .. } => Op::Request(RequestKind::StateChange),
-        _ => Op::Pass,
+        PlanOp::Disable(_) | PlanOp::AdminRevoke | PlanOp::PrivilegeChange => {
+            Op::Request(RequestKind::StateChange)
+        }
+        PlanOp::Configure => Op::Pass,
     }
 }
 
@@ -405,7 +405,8 @@ impl Tally {
 /// Findings that only a population shows, when it shows them often enough.
 pub(super) fn population_findings(world: &World<'_>, t: &Tally) -> Vec<crate::report::Finding> {
     let days = t.active_user_days.max(1) as f64;
-    let idle_share = t.idle_expiry_days as f64 / days;
+    // Rounded as the metrics are, so the finding and the metric print the same figure.
+    let idle_share = (t.idle_expiry_days as f64 / days * 1000.0).round() / 1000.0;
     let eviction_rate = t.own_evictions as f64 * 100.0 / t.multi_device_user_days.max(1) as f64;
     t.examples
         .iter()
@@ -418,9 +419,9 @@ pub(super) fn population_findings(world: &World<'_>, t: &Tally) -> Vec<crate::re
             let mut o = o.clone();
             match o.id {
                 "USAB-IDLE-FRICTION" => o.explanation.push_str(&format!(
-                    " In this run {:.1} % of active user-days had such a logout \
-                     ({} of {}); the limit is 5 %.",
-                    idle_share * 100.0,
+                    " In this run {} of active user-days had such a logout ({} of {}; the \
+                     metric \"user-days with idle logout\"); the limit is 5%.",
+                    percent_text(idle_share),
                     t.idle_expiry_days,
                     t.active_user_days
                 )),
@@ -830,7 +831,9 @@ impl<'w> Population<'w, '_> {
     fn after(&mut self, u: usize, node: u32, now: u64) -> Option<u64> {
         let due_password = self.password_due(u, now);
         let walk: &'w Walk = self.walk;
-        let takes = |o: &&Out| due_password || walk.nodes[o.to as usize].op != Op::PasswordChange;
+        let takes = |o: &&Out| {
+            due_password || !matches!(walk.nodes[o.to as usize].op, Op::PasswordChange(_))
+        };
         let outs = &walk.nodes[node as usize].out;
         let total: u32 = outs.iter().filter(takes).map(|o| o.weight).sum();
         if total == 0 || self.users[u].left == 0 {
@@ -914,16 +917,17 @@ impl<'w> Population<'w, '_> {
                 }
             }
             Op::Request(kind) => {
-                self.users[u].last_action = (now, node);
+                // The action counts once it is served: a refusal's evidence measures the pause
+                // from the action before it.
                 if !self.request(u, kind, now, node) {
                     return self.relogin(u, now);
                 }
+                self.users[u].last_action = (now, node);
             }
             Op::Ping(_) => {
                 let _ = self.validate(u, RequestKind::Background);
             }
             Op::Sensitive => {
-                self.users[u].last_action = (now, node);
                 let Some(cred) = self.dev(u).cred.clone() else {
                     return self.relogin(u, now);
                 };
@@ -948,6 +952,7 @@ impl<'w> Population<'w, '_> {
                     Some(Err(why)) => return self.unexpected(u, now, node, why),
                     None => {}
                 }
+                self.users[u].last_action = (now, node);
             }
             Op::Refresh => {
                 if let Some(token) = self.dev(u).refresh.clone() {
@@ -961,20 +966,25 @@ impl<'w> Population<'w, '_> {
                     }
                 }
             }
-            Op::Logout { everywhere } => {
+            Op::Logout(endpoint) => {
                 if !self.plan(u).forgets_logout {
-                    let everywhere = everywhere || self.plan(u).everywhere;
-                    self.logout(u, everywhere);
+                    // Someone who logs out everywhere uses the flow's drawn "everywhere".
+                    let endpoint = if self.plan(u).everywhere {
+                        self.walk.flow_logout_everywhere[flow as usize].unwrap_or(endpoint)
+                    } else {
+                        endpoint
+                    };
+                    self.logout(u, endpoint);
                     return self.end_visit_quiet(u, now);
                 }
             }
-            Op::PasswordChange => {
+            Op::PasswordChange(endpoint) => {
                 self.users[u].password_changed = now;
                 let cred = self.dev(u).cred.clone();
                 let user = self.users[u].id;
                 if let Some(Ok(changed)) = self
                     .engine(flow)
-                    .map(|e| e.change_password(user, cred.as_deref(), &client))
+                    .map(|e| e.change_password_at(user, cred.as_deref(), &client, endpoint))
                     && let Some(fresh) = changed.reissued
                 {
                     self.dev(u).cred = Some(fresh.value);
@@ -1260,38 +1270,35 @@ impl<'w> Population<'w, '_> {
         self.enter(u, now)
     }
 
-    fn logout(&mut self, u: usize, everywhere: bool) {
+    fn logout(&mut self, u: usize, endpoint: LogoutEndpoint) {
         let flow = self.dev(u).flow;
         let client = self.client(u);
-        if let Some(cred) = self.dev(u).cred.clone() {
-            let scope = if everywhere {
-                LogoutScope::Everywhere
-            } else {
-                LogoutScope::ThisDevice
-            };
-            if let Some(Ok(out)) = self.engine(flow).map(|e| e.logout(&cred, &client, scope)) {
-                let name = self
-                    .engines
-                    .get(flow as usize)
-                    .and_then(Option::as_ref)
-                    .map(|e| e.policy().cookie.remember_me_name.clone())
-                    .unwrap_or_default();
-                // The browser deletes what the response clears, the remember-me cookie included
-                // when the policy revokes it.
-                let held = self.users[u].devices[self.users[u].device as usize]
-                    .remember
-                    .is_some();
-                let cleared = held
-                    && out.clear_cookies.iter().any(|c| {
-                        crate::engine::SetCookie::parse(c)
-                            .is_ok_and(|c| !name.is_empty() && c.name.ends_with(&name))
-                    });
-                let dev = self.dev(u);
-                dev.cred = None;
-                dev.refresh = None;
-                if cleared {
-                    dev.remember = None;
-                }
+        if let Some(cred) = self.dev(u).cred.clone()
+            && let Some(Ok(out)) = self
+                .engine(flow)
+                .map(|e| e.logout_at(&cred, &client, endpoint))
+        {
+            let name = self
+                .engines
+                .get(flow as usize)
+                .and_then(Option::as_ref)
+                .map(|e| e.policy().cookie.remember_me_name.clone())
+                .unwrap_or_default();
+            // The browser deletes what the response clears, the remember-me cookie included
+            // when the policy revokes it.
+            let held = self.users[u].devices[self.users[u].device as usize]
+                .remember
+                .is_some();
+            let cleared = held
+                && out.clear_cookies.iter().any(|c| {
+                    crate::engine::SetCookie::parse(c)
+                        .is_ok_and(|c| !name.is_empty() && c.name.ends_with(&name))
+                });
+            let dev = self.dev(u);
+            dev.cred = None;
+            dev.refresh = None;
+            if cleared {
+                dev.remember = None;
             }
         }
     }
@@ -1301,8 +1308,16 @@ impl<'w> Population<'w, '_> {
     fn end_visit(&mut self, u: usize, now: u64) -> Option<u64> {
         let flow = self.dev(u).flow as usize;
         let plan = self.plan(u);
-        if !plan.forgets_logout && self.walk.flow_logout[flow].is_some() {
-            self.logout(u, plan.everywhere);
+        let everywhere = self.walk.flow_logout_everywhere[flow].filter(|_| plan.everywhere);
+        let plain =
+            self.walk.flow_logout[flow].and_then(|node| match self.walk.nodes[node as usize].op {
+                Op::Logout(endpoint) => Some(endpoint),
+                _ => None,
+            });
+        if !plan.forgets_logout
+            && let Some(endpoint) = everywhere.or(plain)
+        {
+            self.logout(u, endpoint);
         }
         self.end_visit_quiet(u, now)
     }

@@ -517,7 +517,14 @@ fn findings_ui(
                         How::Sim => "simulated",
                         How::Static => "static",
                     };
-                    let header = format!("{} — {} ({how})", f.id, f.title);
+                    // The node beside the id tells two findings of one id apart at a glance.
+                    let at = f
+                        .nodes
+                        .first()
+                        .and_then(|n| map.node(n))
+                        .map(|n| format!(" · «{}»", n.label))
+                        .unwrap_or_default();
+                    let header = format!("{}{at} — {} ({how})", f.id, f.title);
                     let response = egui::CollapsingHeader::new(header)
                         .id_salt((f.id, f.nodes.first()))
                         .show(ui, |ui| {
