@@ -911,7 +911,7 @@ fn badges_mark_every_node_with_findings_coloured_by_the_worst() {
 
 // ── Sequence diagrams of a finding's evidence ────────────────────────────────────────────────
 
-use sessionmap::report::{Finding, Report, Step};
+use sessionmap::report::{Finding, Gap, Report, Step};
 
 fn banking() -> Map {
     templates::find("banking")
@@ -939,11 +939,10 @@ fn step(at_ms: Option<u64>, actor: &str, action: &str, outcome: &str, node: Opti
 /// A stolen cookie replayed until the idle timeout ends it: what the simulator writes.
 fn replay_finding() -> Finding {
     Finding::new(
-        "BIND-NONE",
+        Gap::BindNone,
         vec![model::NodeId::from("create")],
         "The session works from any IP and browser, so a stolen cookie is as good as a login.",
     )
-    .expect("in the catalogue")
     .with_evidence(vec![
         step(
             Some(at(0, 9, 14)),
@@ -1118,21 +1117,19 @@ fn labels_with_quotes_brackets_ampersands_and_non_latin_text_survive_sequence_di
     map.nodes[0].label = HOSTILE_STEP.to_owned();
     let login = map.nodes[0].id.as_str().to_owned();
     let two_lines = format!("{HOSTILE_STEP}\r\nsecond line:");
-    let finding = Finding::new("BIND-NONE", vec![], "x")
-        .expect("in the catalogue")
-        .with_evidence(vec![
-            step(Some(0), "user", HOSTILE_STEP, HOSTILE_STEP, Some(&login)),
-            step(
-                Some(1000),
-                "attacker",
-                &two_lines,
-                "refused: <none> & \"no\"",
-                Some(&login),
-            ),
-            step(None, HOSTILE_STEP, HOSTILE_STEP, "", None),
-            step(None, "drawing", HOSTILE_STEP, HOSTILE_STEP, Some(&login)),
-            step(None, "engine", "", "", None),
-        ]);
+    let finding = Finding::new(Gap::BindNone, vec![], "x").with_evidence(vec![
+        step(Some(0), "user", HOSTILE_STEP, HOSTILE_STEP, Some(&login)),
+        step(
+            Some(1000),
+            "attacker",
+            &two_lines,
+            "refused: <none> & \"no\"",
+            Some(&login),
+        ),
+        step(None, HOSTILE_STEP, HOSTILE_STEP, "", None),
+        step(None, "drawing", HOSTILE_STEP, HOSTILE_STEP, Some(&login)),
+        step(None, "engine", "", "", None),
+    ]);
     let text = export::sequence_diagram(&finding, &map);
     let seq = check_sequence(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
     for raw in ["<script", "%%", "\"", "style:", "wrap:"] {
@@ -1180,9 +1177,7 @@ fn a_long_trace_keeps_its_first_and_last_steps_and_says_how_many_it_left_out() {
             )
         })
         .collect();
-    let finding = Finding::new("BIND-NONE", vec![], "x")
-        .expect("in the catalogue")
-        .with_evidence(steps);
+    let finding = Finding::new(Gap::BindNone, vec![], "x").with_evidence(steps);
     let text = export::sequence_diagram(&finding, &banking());
     let seq = check_sequence(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
     assert!(text.lines().count() < 60, "short enough to read aloud");

@@ -9,7 +9,7 @@ use sessionmap::model::{
     IdGenerator, Invalidation, Location, LogoutScope, Map, Mechanism, Mfa, Node, NodeKind, Pos,
     PreAuthSession, Rotation, SameSite, Size, Span, Trigger,
 };
-use sessionmap::report::{CATALOGUE, Finding, How, Severity, entry};
+use sessionmap::report::{CATALOGUE, Finding, Gap, How, Severity, entry};
 use sessionmap::templates;
 
 // ── Building maps ────────────────────────────────────────────────────────────────────────────
@@ -805,7 +805,7 @@ fn summary(findings: &[Finding]) -> BTreeSet<(&'static str, String)> {
         .iter()
         .map(|f| {
             (
-                f.id,
+                f.id.as_str(),
                 f.nodes.first().map(|n| n.to_string()).unwrap_or_default(),
             )
         })
@@ -911,7 +911,7 @@ fn linting_is_deterministic_and_every_finding_points_at_drawn_nodes_and_edges() 
         let nodes: HashSet<_> = map.nodes.iter().map(|n| &n.id).collect();
         let edges: HashSet<_> = map.edges.iter().map(|e| &e.id).collect();
         for f in &first {
-            let e = entry(f.id).expect("a catalogue id");
+            let e = f.id.entry();
             assert_eq!((f.severity, f.how), (e.severity, How::Static), "{}", f.id);
             assert!(!f.nodes.is_empty(), "{}: {} names a node", t.name, f.id);
             assert!(
@@ -940,10 +940,10 @@ fn linting_is_deterministic_and_every_finding_points_at_drawn_nodes_and_edges() 
 
 #[test]
 fn every_rule_reports_a_static_catalogue_id_and_every_static_id_has_a_rule() {
-    let rules: Vec<&str> = RULES.iter().map(|(id, _)| *id).collect();
-    let unique: HashSet<&str> = rules.iter().copied().collect();
+    let rules: Vec<Gap> = RULES.iter().map(|(id, _)| *id).collect();
+    let unique: HashSet<Gap> = rules.iter().copied().collect();
     assert_eq!(unique.len(), rules.len(), "a rule is registered twice");
-    let statics: Vec<&str> = CATALOGUE
+    let statics: Vec<Gap> = CATALOGUE
         .iter()
         .filter(|e| e.how == How::Static)
         .map(|e| e.id)
@@ -958,7 +958,8 @@ fn catalogue_ids_are_unique_and_every_entry_is_complete() {
     for e in CATALOGUE {
         assert!(seen.insert(e.id), "{} appears twice", e.id);
         assert!(
-            e.id.chars()
+            e.id.as_str()
+                .chars()
                 .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-'),
             "{}",
             e.id
@@ -966,13 +967,15 @@ fn catalogue_ids_are_unique_and_every_entry_is_complete() {
         assert!(!e.title.is_empty(), "{} has a title", e.id);
         assert!(e.help.len() > 80, "{} has a help paragraph", e.id);
         assert!(!e.help.contains('\n'), "{}'s help is one paragraph", e.id);
-        assert!(
-            Finding::new(e.id, Vec::new(), "").is_some(),
-            "{} makes findings",
+        assert_eq!(Finding::new(e.id, Vec::new(), "").title, e.title);
+        assert_eq!(
+            entry(e.id.as_str()),
+            Some(e),
+            "{} is found by its string",
             e.id
         );
     }
-    assert!(Finding::new("NO-SUCH-GAP", Vec::new(), "").is_none());
+    assert_eq!(entry("NO-SUCH-GAP"), None);
 }
 
 /// The rows of a Markdown gap table: `(id, severity, how)` in file order.
@@ -1021,7 +1024,7 @@ fn the_gap_documentation_is_generated_from_the_catalogue() {
                 How::Static => "static",
                 How::Sim => "sim",
             };
-            (e.id.to_owned(), e.severity.to_string(), how.to_owned())
+            (e.id.to_string(), e.severity.to_string(), how.to_owned())
         })
         .collect();
     assert_eq!(catalogue, rows);

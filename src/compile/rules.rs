@@ -29,7 +29,7 @@ use crate::model::{
     Cookie, Credential, EdgeId, Field, FieldKind, Group, Location, Map, Node, NodeId, NodeKind,
     SameSite,
 };
-use crate::report::{Finding, Step};
+use crate::report::{Finding, Gap, Step};
 
 use super::{Flow, FlowGraph, Plan, Profile};
 
@@ -44,18 +44,18 @@ pub struct RuleContext<'a> {
 pub type Rule = fn(&RuleContext<'_>) -> Vec<Finding>;
 
 /// Every static rule with the catalogue id it reports, in `GAPS.md` order.
-pub static RULES: &[(&str, Rule)] = &[
-    ("SESS-ID-IN-URL", sess_id_in_url),
-    ("ADMIN-KILL-NONE", admin_kill_none),
-    ("COOKIE-FLAGS", cookie_flags),
-    ("COOKIE-SCOPE", cookie_scope),
-    ("COOKIE-PERSISTENT", cookie_persistent),
-    ("DATA-SENSITIVE", data_sensitive),
-    ("DATA-STALE", data_stale),
-    ("MAP-NO-LOGOUT", map_no_logout),
-    ("MAP-DEAD-END", map_dead_end),
-    ("MAP-UNREACHABLE", map_unreachable),
-    ("MAP-UNUSED-TIMEOUT", map_unused_timeout),
+pub static RULES: &[(Gap, Rule)] = &[
+    (Gap::SessIdInUrl, sess_id_in_url),
+    (Gap::AdminKillNone, admin_kill_none),
+    (Gap::CookieFlags, cookie_flags),
+    (Gap::CookieScope, cookie_scope),
+    (Gap::CookiePersistent, cookie_persistent),
+    (Gap::DataSensitive, data_sensitive),
+    (Gap::DataStale, data_stale),
+    (Gap::MapNoLogout, map_no_logout),
+    (Gap::MapDeadEnd, map_dead_end),
+    (Gap::MapUnreachable, map_unreachable),
+    (Gap::MapUnusedTimeout, map_unused_timeout),
 ];
 
 /// Runs every static rule.
@@ -78,7 +78,7 @@ fn sess_id_in_url(cx: &RuleContext<'_>) -> Vec<Finding> {
             } => Some((node, *holds)),
             _ => None,
         })
-        .filter_map(|(node, holds)| {
+        .map(|(node, holds)| {
             let explanation = format!(
                 "{} keeps the {holds} in a URL parameter. URLs are written to browser history, \
                  bookmarks, server and proxy logs, and sent to other sites in the Referer \
@@ -87,13 +87,13 @@ fn sess_id_in_url(cx: &RuleContext<'_>) -> Vec<Finding> {
                  Authorization header instead.",
                 quoted(node)
             );
-            Finding::new("SESS-ID-IN-URL", vec![node.id.clone()], explanation).map(|f| {
-                f.with_evidence(vec![Step::drawn(
+            Finding::new(Gap::SessIdInUrl, vec![node.id.clone()], explanation).with_evidence(vec![
+                Step::drawn(
                     &node.id,
                     format!("{holds} kept in a URL parameter"),
                     "the token is in every log, history entry and Referer that carries the URL",
-                )])
-            })
+                ),
+            ])
         })
         .collect()
 }
@@ -123,17 +123,18 @@ fn admin_kill_none(cx: &RuleContext<'_>) -> Vec<Finding> {
                  user's sessions, and the attacker keeps them until they expire. {hint}",
                 quoted(create)
             );
-            Finding::new("ADMIN-KILL-NONE", vec![flow.create.clone()], explanation).map(|f| {
-                f.with_evidence(vec![Step::drawn(
-                    &flow.create,
-                    format!(
-                        "flow of {}: {} nodes, none of them an admin revoke",
-                        quoted(create),
-                        flow.members.len()
-                    ),
-                    "no operator can end this flow's sessions",
-                )])
-            })
+            Some(
+                Finding::new(Gap::AdminKillNone, vec![flow.create.clone()], explanation)
+                    .with_evidence(vec![Step::drawn(
+                        &flow.create,
+                        format!(
+                            "flow of {}: {} nodes, none of them an admin revoke",
+                            quoted(create),
+                            flow.members.len()
+                        ),
+                        "no operator can end this flow's sessions",
+                    )]),
+            )
         })
         .collect()
 }
@@ -243,15 +244,15 @@ fn cookie_flags(cx: &RuleContext<'_>) -> Vec<Finding> {
             quoted(node),
             join_clauses(&why)
         );
-        out.extend(
-            Finding::new("COOKIE-FLAGS", vec![node.id.clone()], explanation).map(|f| {
-                f.with_evidence(vec![Step::drawn(
+        out.extend(Some(
+            Finding::new(Gap::CookieFlags, vec![node.id.clone()], explanation).with_evidence(vec![
+                Step::drawn(
                     &node.id,
                     line,
                     format!("missing {}", list(missing.iter().copied())),
-                )])
-            }),
-        );
+                ),
+            ]),
+        ));
     }
     out
 }
@@ -322,15 +323,11 @@ fn cookie_scope(cx: &RuleContext<'_>) -> Vec<Finding> {
                  this finding knowingly.",
             );
         }
-        out.extend(
-            Finding::new("COOKIE-SCOPE", vec![node.id.clone()], explanation).map(|f| {
-                f.with_evidence(vec![Step::drawn(
-                    &node.id,
-                    line,
-                    "not locked to the host that set it",
-                )])
-            }),
-        );
+        out.extend(Some(
+            Finding::new(Gap::CookieScope, vec![node.id.clone()], explanation).with_evidence(vec![
+                Step::drawn(&node.id, line, "not locked to the host that set it"),
+            ]),
+        ));
     }
     out
 }
@@ -405,15 +402,15 @@ fn cookie_persistent(cx: &RuleContext<'_>) -> Vec<Finding> {
              stay signed in.",
             quoted(node)
         );
-        out.extend(
-            Finding::new("COOKIE-PERSISTENT", vec![node.id.clone()], explanation).map(|f| {
-                f.with_evidence(vec![Step::drawn(
+        out.extend(Some(
+            Finding::new(Gap::CookiePersistent, vec![node.id.clone()], explanation).with_evidence(
+                vec![Step::drawn(
                     &node.id,
                     line,
                     format!("persists for {max_age} after the browser closes"),
-                )])
-            }),
-        );
+                )],
+            ),
+        ));
     }
     out
 }
@@ -496,18 +493,18 @@ fn data_sensitive(cx: &RuleContext<'_>) -> Vec<Finding> {
             quoted(node),
             list(sensitive.iter().map(|f| format!("{} ({})", f.name, f.kind)))
         );
-        out.extend(
-            Finding::new("DATA-SENSITIVE", vec![node.id.clone()], explanation).map(|f| {
-                f.with_evidence(vec![Step::drawn(
+        out.extend(Some(
+            Finding::new(Gap::DataSensitive, vec![node.id.clone()], explanation).with_evidence(
+                vec![Step::drawn(
                     &node.id,
                     field_list(fields),
                     format!(
                         "{} must not be kept in a session",
                         list(sensitive.iter().map(|f| f.name.clone()))
                     ),
-                )])
-            }),
-        );
+                )],
+            ),
+        ));
     }
     out
 }
@@ -531,18 +528,18 @@ fn data_stale(cx: &RuleContext<'_>) -> Vec<Finding> {
             quoted(node),
             list(cached.iter().map(|f| f.name.clone()))
         );
-        out.extend(
-            Finding::new("DATA-STALE", vec![node.id.clone()], explanation).map(|f| {
-                f.with_evidence(vec![Step::drawn(
+        out.extend(Some(
+            Finding::new(Gap::DataStale, vec![node.id.clone()], explanation).with_evidence(vec![
+                Step::drawn(
                     &node.id,
                     field_list(fields),
                     format!(
                         "{} can go stale",
                         list(cached.iter().map(|f| f.name.clone()))
                     ),
-                )])
-            }),
-        );
+                ),
+            ]),
+        ));
     }
     out
 }
@@ -669,9 +666,9 @@ fn map_no_logout(cx: &RuleContext<'_>) -> Vec<Finding> {
              person. Draw a transition to a logout from it, or from a stage it leads to.",
             quoted(node)
         );
-        out.extend(
-            Finding::new("MAP-NO-LOGOUT", vec![node.id.clone()], explanation)
-                .map(|f| f.with_evidence(vec![Step::drawn(&node.id, fact, "no logout reachable")])),
+        out.push(
+            Finding::new(Gap::MapNoLogout, vec![node.id.clone()], explanation)
+                .with_evidence(vec![Step::drawn(&node.id, fact, "no logout reachable")]),
         );
     }
     out
@@ -707,15 +704,15 @@ fn map_dead_end(cx: &RuleContext<'_>) -> Vec<Finding> {
             node.kind.name()
         );
         let edges: Vec<EdgeId> = into.iter().map(|s| s.edge.clone()).collect();
-        out.extend(
-            Finding::new("MAP-DEAD-END", vec![node.id.clone()], explanation).map(|f| {
-                f.with_edges(edges).with_evidence(vec![Step::drawn(
+        out.extend(Some(
+            Finding::new(Gap::MapDeadEnd, vec![node.id.clone()], explanation)
+                .with_edges(edges)
+                .with_evidence(vec![Step::drawn(
                     &node.id,
                     "no transitions out",
                     "virtual users who reach it stop here",
-                )])
-            }),
-        );
+                )]),
+        ));
     }
     out
 }
@@ -764,15 +761,15 @@ fn map_unreachable(cx: &RuleContext<'_>) -> Vec<Finding> {
                 into.len()
             )
         };
-        out.extend(
-            Finding::new("MAP-UNREACHABLE", vec![node.id.clone()], explanation).map(|f| {
-                f.with_edges(edges).with_evidence(vec![Step::drawn(
+        out.extend(Some(
+            Finding::new(Gap::MapUnreachable, vec![node.id.clone()], explanation)
+                .with_edges(edges)
+                .with_evidence(vec![Step::drawn(
                     &node.id,
                     fact,
                     "no walk from an entry point gets here",
-                )])
-            }),
-        );
+                )]),
+        ));
     }
     out
 }
@@ -830,15 +827,15 @@ fn map_unused_timeout(cx: &RuleContext<'_>) -> Vec<Finding> {
             quoted(node),
             node.kind.summary()
         );
-        out.extend(
-            Finding::new("MAP-UNUSED-TIMEOUT", vec![node.id.clone()], explanation).map(|f| {
-                f.with_evidence(vec![Step::drawn(
+        out.extend(Some(
+            Finding::new(Gap::MapUnusedTimeout, vec![node.id.clone()], explanation).with_evidence(
+                vec![Step::drawn(
                     &node.id,
                     format!("{}, no stage attached", node.kind.summary()),
                     "configures nothing",
-                )])
-            }),
-        );
+                )],
+            ),
+        ));
     }
     out
 }

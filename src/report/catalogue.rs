@@ -5,6 +5,7 @@
 use serde::Serialize;
 
 use super::Severity;
+use super::gap::Gap;
 
 /// How a finding is proven.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -19,7 +20,7 @@ pub enum How {
 /// One row of the catalogue.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Entry {
-    pub id: &'static str,
+    pub id: Gap,
     pub severity: Severity,
     pub how: How,
     pub title: &'static str,
@@ -29,8 +30,17 @@ pub struct Entry {
     pub help: &'static str,
 }
 
+/// The catalogue row of an id spelled as a string (from a report file or a suppression list).
 pub fn entry(id: &str) -> Option<&'static Entry> {
-    CATALOGUE.iter().find(|e| e.id == id)
+    Gap::parse(id).map(Gap::entry)
+}
+
+impl Gap {
+    /// This id's catalogue row.
+    pub fn entry(self) -> &'static Entry {
+        // `CATALOGUE` lists the ids in `Gap::ALL`'s order, which a test checks.
+        &CATALOGUE[self as usize]
+    }
 }
 
 use How::{Sim, Static};
@@ -43,7 +53,7 @@ use Severity::{Critical, High, Low, Medium};
 pub static CATALOGUE: &[Entry] = &[
     // ── Identifiers and creation ───────────────────────────────────────────────────────────────
     Entry {
-        id: "SESS-ID-PREDICTABLE",
+        id: Gap::SessIdPredictable,
         severity: Critical,
         how: Sim,
         title: "Predictable session ids",
@@ -55,7 +65,7 @@ pub static CATALOGUE: &[Entry] = &[
         help: "Session ids made from a counter, a timestamp or too few random bits let an attacker who has seen a few ids work out live ones and use another user's session. Generate ids with a cryptographically secure random generator and at least 128 bits of entropy, and never derive them from anything an attacker can observe.",
     },
     Entry {
-        id: "SESS-ID-PERMISSIVE",
+        id: Gap::SessIdPermissive,
         severity: High,
         how: Sim,
         title: "Server adopts session ids the client made up",
@@ -63,7 +73,7 @@ pub static CATALOGUE: &[Entry] = &[
         help: "A permissive server creates a session under any id the client presents, so an attacker can choose an id, plant it in the victim's browser and wait for it to become authenticated. Run the session manager in strict mode: ignore unknown ids and always issue a fresh one from the server.",
     },
     Entry {
-        id: "SESS-FIX-NOROTATE",
+        id: Gap::SessFixNorotate,
         severity: High,
         how: Sim,
         title: "Session id not rotated on login",
@@ -71,7 +81,7 @@ pub static CATALOGUE: &[Entry] = &[
         help: "When the id a user had before logging in stays the same afterwards, anyone who planted or saw that id (session fixation) is logged in with the victim. Issue a new session id at every authentication and end the old one.",
     },
     Entry {
-        id: "SESS-FIX-OLDID-ALIVE",
+        id: Gap::SessFixOldidAlive,
         severity: High,
         how: Sim,
         title: "Pre-login session id still valid after rotation",
@@ -79,7 +89,7 @@ pub static CATALOGUE: &[Entry] = &[
         help: "Rotating the id at login only helps if the old id stops working. If the pre-login id still validates, a planted id still gives the attacker the victim's session. Invalidate the previous id on the server in the same step that issues the new one.",
     },
     Entry {
-        id: "SESS-PRIV-STALE",
+        id: Gap::SessPrivStale,
         severity: High,
         how: Sim,
         title: "Role change keeps the old session and privileges",
@@ -87,7 +97,7 @@ pub static CATALOGUE: &[Entry] = &[
         help: "When a user's role changes, sessions that cached the old privileges keep using them: a demoted administrator can still act as one. Rotate the session id on every privilege change and reload privileges from the source of truth rather than a snapshot taken at login.",
     },
     Entry {
-        id: "SESS-PREVERIFY",
+        id: Gap::SessPreverify,
         severity: High,
         how: Sim,
         title: "Full session before verification, MFA or reset completes",
@@ -95,7 +105,7 @@ pub static CATALOGUE: &[Entry] = &[
         help: "A full session handed out before email verification, the second factor or a password reset is complete lets someone who only passed the first step use the account. Until the step is done, give no session or one limited to finishing the step.",
     },
     Entry {
-        id: "SESS-ID-IN-URL",
+        id: Gap::SessIdInUrl,
         severity: High,
         how: Static,
         title: "Session token in a URL",
@@ -104,7 +114,7 @@ pub static CATALOGUE: &[Entry] = &[
     },
     // ── Timeouts ───────────────────────────────────────────────────────────────────────────────
     Entry {
-        id: "SESS-IDLE-NONE",
+        id: Gap::SessIdleNone,
         severity: High,
         how: Sim,
         title: "No inactivity timeout",
@@ -112,7 +122,7 @@ pub static CATALOGUE: &[Entry] = &[
         help: "Without an idle timeout a session left open on a shared or stolen device stays usable for as long as it lives. Add an idle timeout enforced by the server, within the profile's limit, and attach it to the stages it governs.",
     },
     Entry {
-        id: "SESS-IDLE-TOO-LONG",
+        id: Gap::SessIdleTooLong,
         severity: Medium,
         how: Sim,
         title: "Idle timeout longer than the profile allows",
@@ -120,7 +130,7 @@ pub static CATALOGUE: &[Entry] = &[
         help: "An idle timeout longer than the profile allows leaves unattended sessions open longer than the application's risk accepts. The cheat sheet suggests 2-5 minutes for high-value applications and 15-30 minutes for low-risk ones; shorten the drawn timeout to the profile's limit or below.",
     },
     Entry {
-        id: "SESS-ABS-NONE",
+        id: Gap::SessAbsNone,
         severity: High,
         how: Sim,
         title: "Sliding session without an absolute lifetime",
@@ -128,7 +138,7 @@ pub static CATALOGUE: &[Entry] = &[
         help: "An idle timeout alone lets a session that is used regularly, by its owner or by whoever stole it, live forever. Add an absolute timeout enforced by the server that ends the session a fixed time after login whatever the activity, and require a new authentication then.",
     },
     Entry {
-        id: "SESS-ABS-TOO-LONG",
+        id: Gap::SessAbsTooLong,
         severity: Medium,
         how: Sim,
         title: "Absolute lifetime longer than the profile allows",
@@ -136,7 +146,7 @@ pub static CATALOGUE: &[Entry] = &[
         help: "An absolute timeout is drawn, but it lets a busy session live longer than the chosen profile allows (12 hours at ASVS level 2, 24 hours at NIST AAL2): a stolen session that is kept in use stays valid past the limit. Shorten the absolute timeout to the profile's limit or less.",
     },
     Entry {
-        id: "SESS-IDLE-BGPING",
+        id: Gap::SessIdleBgping,
         severity: High,
         how: Sim,
         title: "Background requests keep the session alive",
@@ -147,7 +157,7 @@ pub static CATALOGUE: &[Entry] = &[
         help: "When polling, health checks or silent refreshes count as activity, an open tab keeps a session alive with nobody at the keyboard and the idle timeout never fires. Reset the idle timer only on user actions, and mark background requests as not counting.",
     },
     Entry {
-        id: "SESS-EXPIRY-CLIENTSIDE",
+        id: Gap::SessExpiryClientside,
         severity: High,
         how: Sim,
         title: "Expiry enforced only by the client",
@@ -159,7 +169,7 @@ pub static CATALOGUE: &[Entry] = &[
         help: "A cookie Max-Age or a JavaScript timer only asks the browser to forget the credential; a copy replayed after the expiry still works if the server does not check. Record when each session was created and last used on the server, and refuse it there once a timeout has passed.",
     },
     Entry {
-        id: "USAB-IDLE-FRICTION",
+        id: Gap::UsabIdleFriction,
         severity: Medium,
         how: Sim,
         title: "Idle timeout interrupts normal work",
@@ -167,7 +177,7 @@ pub static CATALOGUE: &[Entry] = &[
         help: "An idle timeout shorter than the pauses users normally take logs them out in the middle of a task, which pushes them to workarounds (keep-alive tabs, saved passwords) that cost more security than the short timeout buys. Lengthen the timeout within the profile, warn before expiry, or keep drafts across a new login.",
     },
     Entry {
-        id: "USAB-NO-WARNING",
+        id: Gap::UsabNoWarning,
         severity: Low,
         how: Sim,
         title: "Sessions expire without warning",
@@ -176,7 +186,7 @@ pub static CATALOGUE: &[Entry] = &[
     },
     // ── Remember-me ────────────────────────────────────────────────────────────────────────────
     Entry {
-        id: "REMEMBER-NO-MAX",
+        id: Gap::RememberNoMax,
         severity: Critical,
         how: Sim,
         title: "Remember-me token never expires",
@@ -184,7 +194,7 @@ pub static CATALOGUE: &[Entry] = &[
         help: "A remember-me token with no lifetime is a permanent key to the account: one copied cookie works years later. Attach a remember-me lifetime (30 days at most for most profiles), enforce it on the server and ask for a full login when it ends.",
     },
     Entry {
-        id: "REMEMBER-TOO-LONG",
+        id: Gap::RememberTooLong,
         severity: Medium,
         how: Sim,
         title: "Remember-me lifetime beyond the profile",
@@ -192,7 +202,7 @@ pub static CATALOGUE: &[Entry] = &[
         help: "A remember-me token that lives longer than the profile allows keeps auto-login available long after the user last proved who they are. Shorten the remember-me lifetime to the profile's limit.",
     },
     Entry {
-        id: "REMEMBER-UNBOUND",
+        id: Gap::RememberUnbound,
         severity: High,
         how: Sim,
         title: "Remember-me token not bound to a device",
@@ -200,7 +210,7 @@ pub static CATALOGUE: &[Entry] = &[
         help: "A remember-me token that works from any device lets whoever copies it (malware, a synced profile, a shared backup) log in as the user. Tie the token to the device it was issued to and refuse it elsewhere.",
     },
     Entry {
-        id: "REMEMBER-STATIC",
+        id: Gap::RememberStatic,
         severity: High,
         how: Sim,
         title: "Remember-me token never rotated and survives logout",
@@ -208,7 +218,7 @@ pub static CATALOGUE: &[Entry] = &[
         help: "A remember-me token that is never rotated and outlives logout stays valid for an attacker who copied it, even after the victim logged out. Issue a new token on each use, detect reuse of an old one, and revoke the token on logout.",
     },
     Entry {
-        id: "REMEMBER-ESCALATION",
+        id: Gap::RememberEscalation,
         severity: High,
         how: Sim,
         title: "Auto-login grants sensitive actions",
@@ -217,7 +227,7 @@ pub static CATALOGUE: &[Entry] = &[
     },
     // ── Logout and revocation ──────────────────────────────────────────────────────────────────
     Entry {
-        id: "LOGOUT-SERVER-NOOP",
+        id: Gap::LogoutServerNoop,
         severity: Critical,
         how: Sim,
         title: "Logout does not end the session on the server",
@@ -225,7 +235,7 @@ pub static CATALOGUE: &[Entry] = &[
         help: "A logout that only deletes the cookie or token in the browser leaves the session valid on the server, so any copy of the credential keeps working. Invalidate the session (and its refresh tokens) on the server when the user logs out.",
     },
     Entry {
-        id: "LOGOUT-OTHERS-NONE",
+        id: Gap::LogoutOthersNone,
         severity: Medium,
         how: Sim,
         title: "No log out of all devices",
@@ -233,7 +243,7 @@ pub static CATALOGUE: &[Entry] = &[
         help: "Without a way to see and end other sessions, a user who lost a phone or suspects a break-in cannot shut the attacker out. Offer \"log out of all devices\" (or a list of active sessions to end) and make it end them on the server.",
     },
     Entry {
-        id: "CRED-CHANGE-SURVIVE",
+        id: Gap::CredChangeSurvive,
         severity: High,
         how: Sim,
         title: "Password or MFA change leaves other sessions alive",
@@ -241,7 +251,7 @@ pub static CATALOGUE: &[Entry] = &[
         help: "Users change their password because they fear someone else has it; if the attacker's sessions and refresh tokens survive the change, the reset achieves nothing. End all other sessions and revoke refresh tokens when a password or second factor changes (offering it as an option at least).",
     },
     Entry {
-        id: "ACCT-DISABLE-SURVIVE",
+        id: Gap::AcctDisableSurvive,
         severity: High,
         how: Sim,
         title: "Disabled account keeps its sessions",
@@ -249,7 +259,7 @@ pub static CATALOGUE: &[Entry] = &[
         help: "Disabling an account only stops new logins; existing sessions keep working unless they are ended too. End every session and revoke every token of an account when it is disabled or deleted.",
     },
     Entry {
-        id: "ADMIN-KILL-NONE",
+        id: Gap::AdminKillNone,
         severity: Medium,
         how: Static,
         title: "No administrator path to end a user's sessions",
@@ -257,7 +267,7 @@ pub static CATALOGUE: &[Entry] = &[
         help: "When an account is compromised, support or security staff need to end that user's sessions at once, without waiting for the user. Draw an admin revoke stage that ends one user's (or all users') sessions and connect it to the flow it acts on.",
     },
     Entry {
-        id: "REVOKE-LATENCY",
+        id: Gap::RevokeLatency,
         severity: High,
         how: Sim,
         title: "Revoked credentials stay usable for a while",
@@ -265,7 +275,7 @@ pub static CATALOGUE: &[Entry] = &[
         help: "Stateless tokens and caches keep accepting a credential after logout or revocation until they expire or the revocation propagates. Keep that window short: short access token lifetimes, a denylist or per-user not-before checked on every request, and caches invalidated on revocation.",
     },
     Entry {
-        id: "FED-RP-OUTLIVES-IDP",
+        id: Gap::FedRpOutlivesIdp,
         severity: High,
         how: Sim,
         title: "App session outlives identity-provider logout",
@@ -274,7 +284,7 @@ pub static CATALOGUE: &[Entry] = &[
     },
     // ── Tokens ─────────────────────────────────────────────────────────────────────────────────
     Entry {
-        id: "JWT-NO-REVOKE",
+        id: Gap::JwtNoRevoke,
         severity: High,
         how: Sim,
         title: "Signed token cannot be revoked",
@@ -282,7 +292,7 @@ pub static CATALOGUE: &[Entry] = &[
         help: "A self-contained signed token is valid until its `exp` whatever happens: logout, password change and account disable do not stop it. Keep access tokens short-lived and add a revocation check (a denylist of token ids or a per-user not-before time) for the events that must end them.",
     },
     Entry {
-        id: "JWT-LONG-LIVED",
+        id: Gap::JwtLongLived,
         severity: Medium,
         how: Sim,
         title: "Access token lives for hours",
@@ -290,7 +300,7 @@ pub static CATALOGUE: &[Entry] = &[
         help: "A stolen access token is usable for its whole lifetime, and signed tokens are rarely revocable. Keep access tokens to minutes (15-30 at most; some identity providers default to 5) and use refresh tokens for longer sessions.",
     },
     Entry {
-        id: "JWT-VALIDATION-WEAK",
+        id: Gap::JwtValidationWeak,
         severity: Critical,
         how: Sim,
         title: "Expired or unsigned tokens accepted",
@@ -302,7 +312,7 @@ pub static CATALOGUE: &[Entry] = &[
         help: "A verifier that skips `exp` or `nbf`, or accepts `alg: none`, accepts tokens that are expired, not yet valid or not signed at all, which anyone can forge. Verify the signature with an allow-listed algorithm and check `exp` and `nbf` on every request.",
     },
     Entry {
-        id: "RT-NO-ROTATION",
+        id: Gap::RtNoRotation,
         severity: High,
         how: Sim,
         title: "Refresh token reusable without reuse detection",
@@ -310,7 +320,7 @@ pub static CATALOGUE: &[Entry] = &[
         help: "A refresh token that can be used again and again lets an attacker who copied it mint access tokens alongside the victim indefinitely. Rotate refresh tokens on every use and, when an old one comes back, revoke the whole token family.",
     },
     Entry {
-        id: "RT-GRACE-WIDE",
+        id: Gap::RtGraceWide,
         severity: Medium,
         how: Sim,
         title: "Refresh rotation accepts old generations",
@@ -318,7 +328,7 @@ pub static CATALOGUE: &[Entry] = &[
         help: "A rotation that still accepts tokens several generations old gives a stolen refresh token a second life. Accept only the newest token (a grace of one generation at most, for network retries) and treat anything older as reuse.",
     },
     Entry {
-        id: "RT-NO-ABS-EXPIRY",
+        id: Gap::RtNoAbsExpiry,
         severity: Medium,
         how: Sim,
         title: "Sliding refresh token never hard-expires",
@@ -326,7 +336,7 @@ pub static CATALOGUE: &[Entry] = &[
         help: "A refresh token whose lifetime restarts on every use lives forever for anyone who keeps using it, the attacker included. Give the refresh token family an absolute lifetime after which the user must authenticate again.",
     },
     Entry {
-        id: "RT-SURVIVES-LOGOUT",
+        id: Gap::RtSurvivesLogout,
         severity: High,
         how: Sim,
         title: "Logout leaves the refresh token valid",
@@ -334,7 +344,7 @@ pub static CATALOGUE: &[Entry] = &[
         help: "Ending the session but not its refresh token lets the refresh token start a new one right after logout. Revoke the refresh token (RFC 7009 token revocation) when the user logs out.",
     },
     Entry {
-        id: "TOKEN-STORAGE",
+        id: Gap::TokenStorage,
         severity: High,
         how: Sim,
         title: "Token readable by scripts",
@@ -346,7 +356,7 @@ pub static CATALOGUE: &[Entry] = &[
     },
     // ── Concurrency and binding ────────────────────────────────────────────────────────────────
     Entry {
-        id: "CONC-UNLIMITED",
+        id: Gap::ConcUnlimited,
         severity: Medium,
         how: Sim,
         title: "No limit on concurrent sessions",
@@ -354,7 +364,7 @@ pub static CATALOGUE: &[Entry] = &[
         help: "With no limit, an attacker holding the password can keep many sessions open next to the user's without anyone noticing. Limit concurrent sessions per user (3-5 is common) and show users their active sessions.",
     },
     Entry {
-        id: "CONC-EVICTION-DOS",
+        id: Gap::ConcEvictionDos,
         severity: Medium,
         how: Sim,
         title: "Session limit evicts the victim or locks users out",
@@ -362,7 +372,7 @@ pub static CATALOGUE: &[Entry] = &[
         help: "A single-session policy where the last login wins lets an attacker with the password end the victim's session at will; one that rejects new logins locks out a user who closed a browser without logging out. Allow a few sessions, evict the oldest inactive one, and tell the user when it happens.",
     },
     Entry {
-        id: "USAB-SINGLE-FRICTION",
+        id: Gap::UsabSingleFriction,
         severity: Low,
         how: Sim,
         title: "Single-session policy logs multi-device users out",
@@ -370,7 +380,7 @@ pub static CATALOGUE: &[Entry] = &[
         help: "Users with a laptop, a phone and a tablet are logged out every time they switch under a single-session policy, and such logouts are a large share of support tickets. Allow one session per device category, or a small number per user.",
     },
     Entry {
-        id: "BIND-NONE",
+        id: Gap::BindNone,
         severity: Medium,
         how: Sim,
         title: "Session not bound to the client",
@@ -378,7 +388,7 @@ pub static CATALOGUE: &[Entry] = &[
         help: "With no binding at all, a stolen cookie replayed from a different network and browser is accepted as if nothing changed. Record the client's characteristics (user agent, network) at login and require re-authentication when they change abruptly.",
     },
     Entry {
-        id: "GEO-VELOCITY-NONE",
+        id: Gap::GeoVelocityNone,
         severity: Low,
         how: Sim,
         title: "Impossible travel not detected",
@@ -387,7 +397,7 @@ pub static CATALOGUE: &[Entry] = &[
     },
     // ── Sensitive actions ──────────────────────────────────────────────────────────────────────
     Entry {
-        id: "REAUTH-SENSITIVE-NONE",
+        id: Gap::ReauthSensitiveNone,
         severity: High,
         how: Sim,
         title: "Sensitive change without re-authentication",
@@ -395,7 +405,7 @@ pub static CATALOGUE: &[Entry] = &[
         help: "If changing the email, password, second factor or payout details needs nothing but the session, a hijacked session becomes a taken-over account. Ask for the password or second factor again before such changes.",
     },
     Entry {
-        id: "REAUTH-STALE",
+        id: Gap::ReauthStale,
         severity: Medium,
         how: Sim,
         title: "Re-authentication measured by session age, or too old",
@@ -404,7 +414,7 @@ pub static CATALOGUE: &[Entry] = &[
     },
     // ── Cookies and stored data ────────────────────────────────────────────────────────────────
     Entry {
-        id: "COOKIE-FLAGS",
+        id: Gap::CookieFlags,
         severity: High,
         how: Static,
         title: "Session cookie without Secure, HttpOnly or SameSite",
@@ -412,7 +422,7 @@ pub static CATALOGUE: &[Entry] = &[
         help: "A session cookie must be Secure (never sent over plain HTTP), HttpOnly (not readable by scripts, so an XSS cannot steal it) and carry SameSite=Lax or Strict (not sent on cross-site requests). Set all three on every cookie that carries a credential.",
     },
     Entry {
-        id: "COOKIE-SCOPE",
+        id: Gap::CookieScope,
         severity: Medium,
         how: Static,
         title: "Session cookie not locked to its host",
@@ -420,7 +430,7 @@ pub static CATALOGUE: &[Entry] = &[
         help: "A cookie with a Domain attribute is sent to every subdomain, and one without the `__Host-` prefix can be overwritten by a sibling subdomain or an insecure page (cookie tossing). Name session cookies `__Host-…` with Secure, Path=/ and no Domain, so the browser keeps them to the exact host that set them. A cookie that must be scoped to one path cannot be `__Host-`; use `__Secure-` and accept the finding knowingly.",
     },
     Entry {
-        id: "COOKIE-PERSISTENT",
+        id: Gap::CookiePersistent,
         severity: Low,
         how: Static,
         title: "Session cookie persists without remember-me",
@@ -428,7 +438,7 @@ pub static CATALOGUE: &[Entry] = &[
         help: "A session cookie with Max-Age or Expires is written to disk and survives closing the browser, so the next person at a shared computer is still logged in, whether or not the user asked to be remembered. Leave Max-Age off the session cookie; if users want to stay signed in, offer remember-me with its own token and lifetime.",
     },
     Entry {
-        id: "DATA-SENSITIVE",
+        id: Gap::DataSensitive,
         severity: High,
         how: Static,
         title: "Secrets or card or national-id numbers stored in the session",
@@ -436,7 +446,7 @@ pub static CATALOGUE: &[Entry] = &[
         help: "Passwords, password hashes, card numbers and national ids kept in session data are copied into every place the session goes (session stores, backups, tokens, logs), where they can leak. Keep only identifiers in the session and fetch sensitive data from its protected store when it is needed.",
     },
     Entry {
-        id: "DATA-STALE",
+        id: Gap::DataStale,
         severity: Low,
         how: Static,
         title: "Fast-changing data cached in the session",
@@ -445,7 +455,7 @@ pub static CATALOGUE: &[Entry] = &[
     },
     // ── Map hygiene ────────────────────────────────────────────────────────────────────────────
     Entry {
-        id: "MAP-NO-LOGOUT",
+        id: Gap::MapNoLogout,
         severity: High,
         how: Static,
         title: "No logout from a stage",
@@ -453,7 +463,7 @@ pub static CATALOGUE: &[Entry] = &[
         help: "From this stage the drawing offers no path to a logout, so a user who gets there cannot end the session and leaves it open, on a shared computer for the next person. Draw a transition to a logout from the stage, or from a stage it leads to.",
     },
     Entry {
-        id: "MAP-DEAD-END",
+        id: Gap::MapDeadEnd,
         severity: Low,
         how: Static,
         title: "A stage with no way out",
@@ -461,7 +471,7 @@ pub static CATALOGUE: &[Entry] = &[
         help: "A node with no outgoing transition that is not an end (a logout, an account disable, an admin revoke) strands virtual users and usually means an edge was forgotten. Draw where the user goes next.",
     },
     Entry {
-        id: "MAP-UNREACHABLE",
+        id: Gap::MapUnreachable,
         severity: Low,
         how: Static,
         title: "A node no entry point reaches",
@@ -469,7 +479,7 @@ pub static CATALOGUE: &[Entry] = &[
         help: "No entry point (and no operator action) leads to this node by transitions, so no virtual user ever gets there and its settings are never exercised. Connect it from the stage that leads to it, or remove it.",
     },
     Entry {
-        id: "MAP-UNUSED-TIMEOUT",
+        id: Gap::MapUnusedTimeout,
         severity: Low,
         how: Static,
         title: "A timeout connected to nothing",
@@ -503,7 +513,7 @@ pub fn catalogue_markdown() -> String {
             out,
             "| [{id}](#{anchor}) | {sev} | {how} | {title} |",
             id = e.id,
-            anchor = e.id.to_ascii_lowercase(),
+            anchor = e.id.as_str().to_ascii_lowercase(),
             sev = e.severity,
             title = e.title
         );
@@ -519,4 +529,18 @@ pub fn catalogue_markdown() -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_catalogue_lists_every_gap_once_in_the_enums_order() {
+        let ids: Vec<Gap> = CATALOGUE.iter().map(|e| e.id).collect();
+        assert_eq!(ids, Gap::ALL);
+        for gap in Gap::ALL {
+            assert_eq!(gap.entry().id, *gap);
+        }
+    }
 }

@@ -517,9 +517,14 @@ pub(crate) fn json_comparison(c: &Comparison) -> Value {
 mod tests {
     use super::*;
     use crate::model::NodeId;
+    use crate::report::Gap;
 
     fn finding(id: &str, node: &str) -> Finding {
-        Finding::new(id, vec![NodeId::from(node)], "because").expect("a catalogue id")
+        Finding::new(
+            Gap::parse(id).expect("a catalogue id"),
+            vec![NodeId::from(node)],
+            "because",
+        )
     }
 
     fn report(findings: Vec<Finding>, metrics: Value) -> Report {

@@ -7,6 +7,7 @@
 
 mod catalogue;
 mod compare;
+mod gap;
 pub(crate) mod metrics;
 mod render;
 
@@ -20,6 +21,7 @@ use crate::model::{EdgeId, NodeId};
 
 pub use catalogue::{CATALOGUE, Entry, How, catalogue_markdown, entry};
 pub use compare::{Change, Comparison, MetricChange, render_comparison};
+pub use gap::Gap;
 pub use render::{Format, markdown_escape, markdown_findings, markdown_metrics, render};
 
 /// How bad a gap is. Ordered: `Low < Medium < High < Critical`.
@@ -108,7 +110,7 @@ impl Step {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Finding {
     /// A catalogue id (`COOKIE-FLAGS`); never renamed.
-    pub id: &'static str,
+    pub id: Gap,
     pub severity: Severity,
     pub title: String,
     /// `static` or `sim`.
@@ -123,10 +125,9 @@ pub struct Finding {
 
 impl Finding {
     /// A finding for a catalogue entry, with the entry's severity, title and references.
-    /// Returns `None` for an id that is not in the catalogue (a programming error caught by tests).
-    pub fn new(id: &str, nodes: Vec<NodeId>, explanation: impl Into<String>) -> Option<Self> {
-        let e = entry(id)?;
-        Some(Finding {
+    pub fn new(id: Gap, nodes: Vec<NodeId>, explanation: impl Into<String>) -> Self {
+        let e = id.entry();
+        Finding {
             id: e.id,
             severity: e.severity,
             title: e.title.to_owned(),
@@ -136,7 +137,7 @@ impl Finding {
             explanation: explanation.into(),
             evidence: Vec::new(),
             references: e.references.to_vec(),
-        })
+        }
     }
 
     pub fn with_edges(mut self, edges: Vec<EdgeId>) -> Self {
@@ -175,7 +176,7 @@ impl Report {
         findings.sort_by(|a, b| {
             b.severity
                 .cmp(&a.severity)
-                .then_with(|| a.id.cmp(b.id))
+                .then_with(|| a.id.cmp(&b.id))
                 .then_with(|| a.nodes.first().cmp(&b.nodes.first()))
         });
         Report {

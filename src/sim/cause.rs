@@ -11,17 +11,18 @@ use crate::engine::{
     Activity, CredentialKind, ExpCheck, Grounds, LogoutInvalidation, RevocationCheck, TimerCheck,
 };
 use crate::model::NodeId;
+use crate::report::Gap;
 
 /// A gap's id, the nodes to change, and the paragraph read aloud.
 #[derive(Clone, Debug)]
 pub(super) struct Cause {
-    pub id: &'static str,
+    pub id: Gap,
     pub nodes: Vec<NodeId>,
     pub explanation: String,
 }
 
 impl Cause {
-    fn new(id: &'static str, nodes: Vec<NodeId>, explanation: impl Into<String>) -> Self {
+    fn new(id: Gap, nodes: Vec<NodeId>, explanation: impl Into<String>) -> Self {
         Cause {
             id,
             nodes,
@@ -69,7 +70,7 @@ pub(super) fn outlived(
             let mut nodes = info.from(Setting::Activity);
             nodes.push(ping.clone());
             Some(Cause::new(
-                "SESS-IDLE-BGPING",
+                Gap::SessIdleBgping,
                 nodes,
                 format!(
                     "The idle timeout is reset by any request, background ones included: each \
@@ -87,7 +88,7 @@ pub(super) fn outlived(
                 _ => Setting::IdleTimeout,
             };
             Some(Cause::new(
-                "SESS-EXPIRY-CLIENTSIDE",
+                Gap::SessExpiryClientside,
                 info.from(setting),
                 "Expiry is enforced only by the client (a cookie Max-Age, a JavaScript timer), \
                  as the timeout is drawn: the server never checks it, so it accepts the session \
@@ -98,7 +99,7 @@ pub(super) fn outlived(
             let mut nodes = vec![info.create.clone()];
             nodes.extend(info.from(Setting::Mechanism));
             Some(Cause::new(
-                "SESS-IDLE-NONE",
+                Gap::SessIdleNone,
                 nodes,
                 format!(
                     "No idle timeout is drawn for this flow, so a session nobody uses stays \
@@ -112,7 +113,7 @@ pub(super) fn outlived(
             let mut nodes = vec![info.create.clone()];
             nodes.extend(info.from(Setting::Mechanism));
             Some(Cause::new(
-                "SESS-IDLE-NONE",
+                Gap::SessIdleNone,
                 nodes,
                 format!(
                     "No idle timeout is drawn for this flow: a session with no user action \
@@ -125,7 +126,7 @@ pub(super) fn outlived(
             let mut nodes = info.from(Setting::IdleTimeout);
             nodes.push(info.create.clone());
             Some(Cause::new(
-                "SESS-ABS-NONE",
+                Gap::SessAbsNone,
                 nodes,
                 format!(
                     "No absolute timeout is drawn: the idle timeout slides with every request, \
@@ -139,7 +140,7 @@ pub(super) fn outlived(
             let max = profile.idle_max?;
             (limit > max).then(|| {
                 Cause::new(
-                    "SESS-IDLE-TOO-LONG",
+                    Gap::SessIdleTooLong,
                     info.from(Setting::IdleTimeout),
                     format!(
                         "The drawn idle timeout ({}) is longer than profile {profile_name} \
@@ -155,7 +156,7 @@ pub(super) fn outlived(
             let max = profile.absolute_max?;
             (limit > max).then(|| {
                 Cause::new(
-                    "SESS-ABS-TOO-LONG",
+                    Gap::SessAbsTooLong,
                     info.from(Setting::AbsoluteTimeout),
                     format!(
                         "The drawn absolute timeout ({}) is longer than profile \
@@ -174,7 +175,7 @@ pub(super) fn outlived(
                 let mut nodes = info.from(Setting::Activity);
                 nodes.push(ping.clone());
                 Cause::new(
-                    "SESS-IDLE-BGPING",
+                    Gap::SessIdleBgping,
                     nodes,
                     format!(
                         "The idle timeout ({}) is reset by any request, background ones \
@@ -205,7 +206,7 @@ fn token_lifetime(info: &FlowInfo, grounds: &Grounds, what: &Outlived) -> Cause 
     };
     if grounds.exp == ExpCheck::Ignored {
         return Cause::new(
-            "JWT-VALIDATION-WEAK",
+            Gap::JwtValidationWeak,
             info.from(Setting::AccessToken),
             format!(
                 "The server does not check the access token's exp: the token was accepted \
@@ -226,7 +227,7 @@ fn token_lifetime(info: &FlowInfo, grounds: &Grounds, what: &Outlived) -> Cause 
         format!("it lives {} as drawn", human_ms(ms(lifetime)))
     };
     Cause::new(
-        "JWT-LONG-LIVED",
+        Gap::JwtLongLived,
         nodes,
         format!(
             "The access token is a signed, stateless credential: the server keeps no record of \
@@ -264,18 +265,18 @@ pub(super) fn survived(
     ending: &Ending,
     later: Option<u64>,
 ) -> Cause {
-    let (action_id, action_node, action_text): (&'static str, &NodeId, &str) = match ending {
-        Ending::Logout { node, .. } => ("LOGOUT-SERVER-NOOP", node, "logout"),
-        Ending::PasswordChange { node, .. } => ("CRED-CHANGE-SURVIVE", node, "password change"),
-        Ending::Disable { node, .. } => ("ACCT-DISABLE-SURVIVE", node, "account disable"),
-        Ending::AdminKill { node } => ("REVOKE-LATENCY", node, "administrator's kill"),
-        Ending::IdpLogout { node, .. } => ("FED-RP-OUTLIVES-IDP", node, "identity-provider logout"),
+    let (action_id, action_node, action_text): (Gap, &NodeId, &str) = match ending {
+        Ending::Logout { node, .. } => (Gap::LogoutServerNoop, node, "logout"),
+        Ending::PasswordChange { node, .. } => (Gap::CredChangeSurvive, node, "password change"),
+        Ending::Disable { node, .. } => (Gap::AcctDisableSurvive, node, "account disable"),
+        Ending::AdminKill { node } => (Gap::RevokeLatency, node, "administrator's kill"),
+        Ending::IdpLogout { node, .. } => (Gap::FedRpOutlivesIdp, node, "identity-provider logout"),
     };
     if let Some(latency) = later {
         let mut nodes = info.from(Setting::AccessToken);
         nodes.push(action_node.clone());
         return Cause::new(
-            "REVOKE-LATENCY",
+            Gap::RevokeLatency,
             nodes,
             format!(
                 "After the {action_text} the credential stayed usable until the revocation \
@@ -292,7 +293,7 @@ pub(super) fn survived(
             node,
             ended,
         } => Some(Cause::new(
-            "LOGOUT-SERVER-NOOP",
+            Gap::LogoutServerNoop,
             vec![node.clone()],
             format!(
                 "This logout is drawn as client-only: it clears the browser's cookie, and the \
@@ -301,14 +302,14 @@ pub(super) fn survived(
             ),
         )),
         Ending::PasswordChange { node, keeps: true } => Some(Cause::new(
-            "CRED-CHANGE-SURVIVE",
+            Gap::CredChangeSurvive,
             vec![node.clone()],
             "This password change is drawn to keep the other sessions: an attacker who signed \
              in with the stolen password stays signed in after the victim changed it. End the \
              other sessions and their refresh tokens.",
         )),
         Ending::Disable { node, keeps: true } => Some(Cause::new(
-            "ACCT-DISABLE-SURVIVE",
+            Gap::AcctDisableSurvive,
             vec![node.clone()],
             "This account disable is drawn to keep the account's sessions: requests made after \
              the account was disabled are still accepted. End its sessions when disabling.",
@@ -319,7 +320,7 @@ pub(super) fn survived(
                 nodes.push(node.clone());
             }
             Some(Cause::new(
-                "FED-RP-OUTLIVES-IDP",
+                Gap::FedRpOutlivesIdp,
                 nodes,
                 "The application's session outlives the identity provider's: after the user \
                  signed out (or was disabled) at the IdP, the app ended no session and still \
@@ -344,7 +345,7 @@ pub(super) fn survived(
                 "the drawn revocation model does not cover this kind of ending"
             };
             Cause::new(
-                "JWT-NO-REVOKE",
+                Gap::JwtNoRevoke,
                 nodes,
                 format!(
                     "The signed access token stays valid until it expires whatever happens: \

@@ -5,13 +5,13 @@ use std::collections::BTreeMap;
 
 use super::shard::World;
 use crate::model::NodeId;
-use crate::report::{Finding, Step};
+use crate::report::{Finding, Gap, Step};
 
 /// Something the engine really did that proves a gap, as one actor saw it.
 #[derive(Clone, Debug)]
 pub(super) struct Observation {
     /// The catalogue id.
-    pub id: &'static str,
+    pub id: Gap,
     /// The flow (index in the plan) it happened in.
     pub flow: usize,
     /// The nodes whose drawing is responsible (settings' sources); the trace's nodes are added.
@@ -23,7 +23,7 @@ pub(super) struct Observation {
 
 /// The observations kept so far: per flow and gap, the one with the shortest trace.
 #[derive(Default)]
-pub(super) struct Collected(BTreeMap<(usize, &'static str), Observation>);
+pub(super) struct Collected(BTreeMap<(usize, Gap), Observation>);
 
 impl Collected {
     pub(super) fn add(&mut self, o: Observation) {
@@ -90,7 +90,7 @@ pub(super) fn finding(world: &World<'_>, o: Observation) -> Option<Finding> {
         }
     }
     Some(
-        Finding::new(o.id, nodes, o.explanation)?
+        Finding::new(o.id, nodes, o.explanation)
             .with_edges(edges)
             .with_evidence(o.trace),
     )

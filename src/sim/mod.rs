@@ -17,6 +17,8 @@ mod metrics;
 mod shard;
 mod users;
 
+use std::panic::AssertUnwindSafe;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -79,6 +81,16 @@ pub enum SimError {
     NoUsers,
     #[error("the simulation was cancelled")]
     Cancelled,
+    /// A worker thread panicked: a bug in SessionMap, never a partial report.
+    #[error(
+        "the simulation failed in shard {shard} (the users from number {first_user}): {message}. \
+         This is a bug in SessionMap; no report was made. Please report it with the map."
+    )]
+    Crashed {
+        shard: u64,
+        first_user: u64,
+        message: String,
+    },
 }
 
 /// Shared between a running simulation and whoever watches it: progress, and a cancel switch
@@ -187,46 +199,16 @@ impl Simulation<'_> {
         let started = Instant::now();
         let world = shard::World::new(self.map, self.plan, &self.config);
         let shards = world.shard_count();
-        control.shards_total.store(shards, Ordering::Relaxed);
-        control.shards_done.store(0, Ordering::Relaxed);
         let threads = match self.config.threads {
             0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
             n => n,
         }
         .clamp(1, usize::try_from(shards).unwrap_or(usize::MAX).max(1));
 
-        let next = AtomicU64::new(0);
-        let mut results: Vec<(u64, shard::ShardResult)> = std::thread::scope(|scope| {
-            let workers: Vec<_> = (0..threads)
-                .map(|_| {
-                    scope.spawn(|| {
-                        let mut done = Vec::new();
-                        loop {
-                            if control.is_cancelled() {
-                                break;
-                            }
-                            let i = next.fetch_add(1, Ordering::Relaxed);
-                            if i >= shards {
-                                break;
-                            }
-                            if let Some(result) = world.run_shard(i, control) {
-                                done.push((i, result));
-                            }
-                            control.shards_done.fetch_add(1, Ordering::Relaxed);
-                        }
-                        done
-                    })
-                })
-                .collect();
-            workers
-                .into_iter()
-                .flat_map(|w| w.join().unwrap_or_default())
-                .collect()
-        });
+        let results = on_threads(threads, shards, control, |i| world.run_shard(i, control))?;
         if control.is_cancelled() {
             return Err(SimError::Cancelled);
         }
-        results.sort_by_key(|(i, _)| *i);
         let (findings, metrics, series) = world.merge(results.into_iter().map(|(_, r)| r));
         Ok(Outcome {
             findings,
@@ -236,6 +218,77 @@ impl Simulation<'_> {
             threads,
         })
     }
+}
+
+/// Runs `shard(i)` for every `i` in `0..shards` on `threads` threads, handing shards out in
+/// order, and returns the results in shard order. A panic in any shard stops the others and
+/// becomes [`SimError::Crashed`] naming the shard: a report with shards missing would be wrong
+/// without saying so. `None` from a shard means it saw the cancel switch.
+fn on_threads<T: Send>(
+    threads: usize,
+    shards: u64,
+    control: &Control,
+    shard: impl Fn(u64) -> Option<T> + Sync,
+) -> Result<Vec<(u64, T)>, SimError> {
+    control.shards_total.store(shards, Ordering::Relaxed);
+    control.shards_done.store(0, Ordering::Relaxed);
+    let next = AtomicU64::new(0);
+    let crashed: Mutex<Option<(u64, String)>> = Mutex::new(None);
+    let mut results: Vec<(u64, T)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        if control.is_cancelled() {
+                            break;
+                        }
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        if i >= shards {
+                            break;
+                        }
+                        match std::panic::catch_unwind(AssertUnwindSafe(|| shard(i))) {
+                            Ok(Some(result)) => done.push((i, result)),
+                            Ok(None) => {}
+                            Err(payload) => {
+                                let message = panic_message(payload.as_ref());
+                                let mut first = crashed.lock().unwrap_or_else(|e| e.into_inner());
+                                if first.as_ref().is_none_or(|(j, _)| i < *j) {
+                                    *first = Some((i, message));
+                                }
+                                control.cancel();
+                                break;
+                            }
+                        }
+                        control.shards_done.fetch_add(1, Ordering::Relaxed);
+                    }
+                    done
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap_or_default())
+            .collect()
+    });
+    if let Some((shard, message)) = crashed.into_inner().unwrap_or_else(|e| e.into_inner()) {
+        return Err(SimError::Crashed {
+            shard,
+            first_user: shard * SHARD_USERS,
+            message,
+        });
+    }
+    results.sort_by_key(|(i, _)| *i);
+    Ok(results)
+}
+
+/// What a panic said, when it said it with a string.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_owned())
 }
 
 impl Outcome {
@@ -283,4 +336,40 @@ pub fn report_with_simulation(
     let static_findings = crate::compile::lint(map, plan, profile);
     let outcome = builder.build(map, plan)?.run(&Control::default())?;
     Ok(outcome.report(map, file, &profile, static_findings))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panicking_shard_fails_the_run_with_an_error_naming_it_instead_of_dropping_its_users() {
+        let control = Control::default();
+        let result = on_threads(2, 8, &control, |i| {
+            assert!(i != 5, "shard five went wrong");
+            Some(i * 10)
+        });
+        let err = result.expect_err("a crash is an error");
+        assert_eq!(
+            err,
+            SimError::Crashed {
+                shard: 5,
+                first_user: 5 * SHARD_USERS,
+                message: "shard five went wrong".to_owned(),
+            }
+        );
+        let text = err.to_string();
+        assert!(
+            text.contains("shard 5") && text.contains("no report was made"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn shards_come_back_in_order_whatever_thread_ran_them() {
+        let control = Control::default();
+        let results = on_threads(3, 20, &control, Some).expect("no crash");
+        assert_eq!(results, (0..20).map(|i| (i, i)).collect::<Vec<_>>());
+        assert!((control.progress() - 1.0).abs() < f32::EPSILON);
+    }
 }

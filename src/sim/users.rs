@@ -25,8 +25,8 @@ use crate::engine::{
     Timestamp, UserId,
 };
 use crate::model::{Behaviour, Device, Map, NodeId, Trigger};
-use crate::report::Step;
 use crate::report::metrics::percent_text;
+use crate::report::{Gap, Step};
 
 /// Bits of a packed event key that name who acts (users are below `SAMPLER`).
 const WHO_BITS: u32 = 13;
@@ -411,30 +411,30 @@ pub(super) fn population_findings(world: &World<'_>, t: &Tally) -> Vec<crate::re
     t.examples
         .iter()
         .filter(|o| match o.id {
-            "USAB-IDLE-FRICTION" => idle_share > 0.05,
-            "USAB-SINGLE-FRICTION" => eviction_rate >= 1.0,
+            Gap::UsabIdleFriction => idle_share > 0.05,
+            Gap::UsabSingleFriction => eviction_rate >= 1.0,
             _ => true,
         })
         .filter_map(|o| {
             let mut o = o.clone();
             match o.id {
-                "USAB-IDLE-FRICTION" => o.explanation.push_str(&format!(
+                Gap::UsabIdleFriction => o.explanation.push_str(&format!(
                     " In this run {} of active user-days had such a logout ({} of {}; the \
                      metric \"user-days with idle logout\"); the limit is 5%.",
                     percent_text(idle_share),
                     t.idle_expiry_days,
                     t.active_user_days
                 )),
-                "USAB-SINGLE-FRICTION" => o.explanation.push_str(&format!(
+                Gap::UsabSingleFriction => o.explanation.push_str(&format!(
                     " In this run: {eviction_rate:.1} unexpected logouts per 100 user-days of \
                      multi-device users ({} in {} user-days).",
                     t.own_evictions, t.multi_device_user_days
                 )),
-                "USAB-NO-WARNING" => o.explanation.push_str(&format!(
+                Gap::UsabNoWarning => o.explanation.push_str(&format!(
                     " In this run {} users lost work this way.",
                     t.lost_work
                 )),
-                "CONC-EVICTION-DOS" => o.explanation.push_str(&format!(
+                Gap::ConcEvictionDos => o.explanation.push_str(&format!(
                     " In this run {} sign-ins were refused this way.",
                     t.lockouts
                 )),
@@ -1028,7 +1028,7 @@ impl<'w> Population<'w, '_> {
             let create = self.walk.ids[self.create_node(flow) as usize].clone();
             let nodes = self.world.flows[flow as usize].from(Setting::Concurrency);
             self.tally.example(Observation {
-                id: "USAB-SINGLE-FRICTION",
+                id: Gap::UsabSingleFriction,
                 flow: flow as usize,
                 nodes,
                 explanation: format!(
@@ -1070,7 +1070,7 @@ impl<'w> Population<'w, '_> {
             let mut nodes = self.world.flows[flow as usize].from(Setting::IdleTimeout);
             nodes.extend(self.world.flows[flow as usize].from(Setting::Warning));
             self.tally.example(Observation {
-                id: "USAB-NO-WARNING",
+                id: Gap::UsabNoWarning,
                 flow: flow as usize,
                 nodes,
                 explanation: "A user filling a long form paused, the session expired without a \
@@ -1158,7 +1158,7 @@ impl<'w> Population<'w, '_> {
                 let create = self.walk.ids[node as usize].clone();
                 let nodes = self.world.flows[flow as usize].from(Setting::Concurrency);
                 self.tally.example(Observation {
-                    id: "CONC-EVICTION-DOS",
+                    id: Gap::ConcEvictionDos,
                     flow: flow as usize,
                     nodes,
                     explanation: "A user whose earlier sessions are still alive (a browser closed \
@@ -1251,7 +1251,7 @@ impl<'w> Population<'w, '_> {
             ));
             let nodes = self.world.flows[flow as usize].from(Setting::IdleTimeout);
             self.tally.example(Observation {
-                id: "USAB-IDLE-FRICTION",
+                id: Gap::UsabIdleFriction,
                 flow: flow as usize,
                 nodes,
                 explanation: "Users' normal pauses (meetings, lunch, a phone call) are longer \
@@ -1370,7 +1370,7 @@ impl<'w> Population<'w, '_> {
         let mut nodes = info.from(Setting::AccountDisable);
         nodes.push(disable.clone());
         self.tally.example(Observation {
-            id: "ACCT-DISABLE-SURVIVE",
+            id: Gap::AcctDisableSurvive,
             flow: flow as usize,
             nodes,
             explanation: "An account was disabled (a leaver, a fraud case) but the session it \

@@ -1,0 +1,197 @@
+//! Access: credential stuffing, concurrency limits that evict the victim, and sensitive actions
+//! without (recent) re-authentication.
+
+use super::*;
+
+/// What an attacker with the password alone gets at the flow's login: where a second factor is
+/// drawn, the MFA step is still to do.
+pub(super) fn password_only(lab: &Lab<'_, '_>) -> MfaStatus {
+    if lab.info.mfa_login.is_some() {
+        MfaStatus::Pending
+    } else {
+        MfaStatus::NotEnrolled
+    }
+}
+
+pub(super) fn stuff_credentials(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
+    let s = victim_session(lab)?;
+    let victim = lab.victim;
+    let mut opened = 0;
+    let mfa = password_only(lab);
+    for i in 0..50u8 {
+        let client = Client {
+            ip: IpAddr::V4(Ipv4Addr::new(203, 0, 113, i)),
+            ..ELSEWHERE
+        };
+        let login = LoginRequest {
+            user: victim,
+            client,
+            mfa,
+            remember_me: RememberMe::No,
+            presented_id: None,
+            idp_session: None,
+        };
+        if lab.quiet(|e| e.login(&login)).is_ok() {
+            opened += 1;
+        }
+        lab.wait(SECOND);
+    }
+    let node = lab
+        .info
+        .login
+        .clone()
+        .unwrap_or_else(|| lab.info.create.clone());
+    lab.step(
+        "attacker",
+        "signs in 50 times with the leaked password, from 50 addresses".into(),
+        format!("{opened} sessions opened"),
+        &node,
+    );
+    let r = lab.present(
+        "user",
+        "carries on, unaware",
+        &s.credential.value,
+        &LAPTOP,
+        RequestKind::UserAction,
+    );
+    // Stateless tokens stay valid after their session was evicted: count what the server holds.
+    let held = lab.sessions_of(victim);
+    let no_state = matches!(
+        lab.info.policy.mechanism,
+        Mechanism::SignedToken | Mechanism::ClientCookie
+    );
+    if opened == 50 && r.is_ok() && (no_state || held > 50) {
+        return Some(Attempt::found(lab.observe(
+            Gap::ConcUnlimited,
+            lab.info.from(Setting::Concurrency),
+            "There is no limit on concurrent sessions: a credential stuffer opened 50 sessions \
+             next to the user's and nothing noticed. Limit sessions (3–5) and show them to the \
+             user.",
+        )));
+    }
+    // Signing in with a leaked password is what a login is for: the attack succeeds only when
+    // the sessions pile up unnoticed, which is the finding above.
+    Some(Attempt::default())
+}
+
+pub(super) fn evict_victim(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
+    let s = victim_session(lab)?;
+    let victim = lab.victim;
+    lab.wait(30 * SECOND);
+    let mfa = password_only(lab);
+    let request = LoginRequest {
+        user: victim,
+        client: ELSEWHERE,
+        mfa,
+        remember_me: RememberMe::No,
+        presented_id: None,
+        idp_session: None,
+    };
+    let node = lab
+        .info
+        .login
+        .clone()
+        .unwrap_or_else(|| lab.info.create.clone());
+    let who = lab.accepted_as(Some(victim));
+    let login = lab.act(
+        "attacker",
+        "signs in once as the victim",
+        &node,
+        |e| e.login(&request),
+        |_| who,
+    );
+    lab.wait(10 * SECOND);
+    let r = lab.present(
+        "user",
+        format!(
+            "clicks on in the session it already had at {}",
+            lab.label(&lab.info.request)
+        ),
+        &s.credential.value,
+        &LAPTOP,
+        RequestKind::UserAction,
+    );
+    if login.is_ok() && r.is_err() {
+        return Some(Attempt::found(lab.observe(
+            Gap::ConcEvictionDos,
+            lab.info.from(Setting::Concurrency),
+            "One session per user, last login wins: a single sign-in by an attacker (or a \
+             prankster with the password) logs the real user out, and can keep doing so.",
+        )));
+    }
+    Some(Attempt::default())
+}
+
+pub(super) fn hijack_sensitive_action(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
+    let sensitive = lab.info.sensitive.clone()?;
+    let s = victim_session(lab)?;
+    let victim = lab.victim;
+    let pace = lab.active_pace();
+    let cred = lab.stay_active(&s.credential.value, pace, HOUR).ok()?;
+    let node = lab.info.request.clone();
+    lab.step(
+        "user",
+        format!("works for an hour, a request every {}", human_ms(pace)),
+        "all accepted".into(),
+        &node,
+    );
+    let r = lab.act(
+        "attacker",
+        format!("rides the session (XSS) to {}", lab.label(&sensitive)),
+        &sensitive,
+        |e| e.sensitive_action(&cred, &NEARBY),
+        |a| accepted_as(victim, a.user),
+    );
+    let drawn = !lab.info.sources.of(Setting::Reauth).is_empty()
+        && lab.info.policy.reauth.max_auth_age.is_some();
+    let mut nodes = lab.info.from(Setting::Reauth);
+    nodes.push(sensitive.clone());
+    if r.is_ok() && !drawn {
+        return Some(Attempt::found(lab.observe(
+            Gap::ReauthSensitiveNone,
+            nodes,
+            "A sensitive action (email, password or payout change) needs no re-authentication: \
+             whoever rides the session takes over the account.",
+        )));
+    }
+    // With re-authentication drawn: is "recent" really recent?
+    let early = r.is_ok();
+    let cred = match r {
+        Ok(a) => a.renewed.map_or(cred, |c| c.value),
+        Err(_) => cred,
+    };
+    let cred = lab.stay_active(&cred, pace, 10 * HOUR).ok();
+    let Some(cred) = cred else {
+        return Some(Attempt::default());
+    };
+    lab.step(
+        "user",
+        "keeps working through the day".into(),
+        "all accepted".into(),
+        &node,
+    );
+    let late = lab.act(
+        "attacker",
+        format!("11 hours after sign-in, goes to {}", lab.label(&sensitive)),
+        &sensitive,
+        |e| e.sensitive_action(&cred, &NEARBY),
+        |a| accepted_as(victim, a.user),
+    );
+    if late.is_ok() {
+        return Some(Attempt::found(lab.observe(
+            if drawn {
+                Gap::ReauthStale
+            } else {
+                Gap::ReauthSensitiveNone
+            },
+            nodes,
+            "\"Recent login\" is not recent: a sensitive action 11 hours after the password \
+             was last entered is accepted (re-authentication measured from the session's \
+             age, or a window that is too long).",
+        )));
+    }
+    Some(Attempt {
+        succeeded: early,
+        ..Attempt::default()
+    })
+}

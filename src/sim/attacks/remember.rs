@@ -1,0 +1,187 @@
+//! Remember-me: tokens that outlive their limit, travel to other devices, survive logout or
+//! reach sensitive actions.
+
+use super::*;
+
+pub(super) fn remembered(lab: &mut Lab<'_, '_>) -> Option<(Issued, String)> {
+    lab.info.remember_me.as_ref()?;
+    let victim = lab.victim;
+    let issued = lab
+        .sign_in(
+            victim,
+            LAPTOP,
+            SignIn {
+                remember: true,
+                ..SignIn::default()
+            },
+        )
+        .ok()?;
+    let token = issued.remember_me.as_ref()?.value.clone();
+    Some((issued, token))
+}
+
+pub(super) fn auto_login(
+    lab: &mut Lab<'_, '_>,
+    actor: &str,
+    action: String,
+    token: &str,
+    client: &Client<'_>,
+) -> Result<Issued, Rejection> {
+    let node = lab
+        .info
+        .remember_me
+        .clone()
+        .unwrap_or_else(|| lab.info.create.clone());
+    let victim = lab.victim;
+    lab.act(
+        actor,
+        action,
+        &node,
+        |e| e.auto_login(token, client),
+        |i| accepted_as(victim, Some(i.user)),
+    )
+}
+
+pub(super) fn remember_me_late(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
+    let (_, mut token) = remembered(lab)?;
+    let mut nodes = lab.info.from(Setting::RememberMeLifetime);
+    nodes.extend(lab.info.from(Setting::RememberMe));
+    let mut late_ok = false;
+    if let Some(max) = lab.world.config.profile.remember_me_max {
+        let late = ms(max) + DAY;
+        lab.wait(late);
+        let r = auto_login(
+            lab,
+            "user",
+            format!(
+                "returns {} later; the browser presents the remember-me token",
+                human_ms(late)
+            ),
+            &token,
+            &LAPTOP,
+        );
+        match r {
+            Ok(i) => {
+                late_ok = true;
+                if let Some(t) = i.remember_me {
+                    token = t.value;
+                }
+            }
+            Err(_) => return Some(Attempt::default()),
+        }
+    }
+    let at = lab.now;
+    let day_400 = lab.origin + 400 * DAY + 9 * HOUR;
+    lab.wait(day_400.saturating_sub(at));
+    let r = auto_login(
+        lab,
+        "attacker",
+        "at the victim's computer, presents the remember-me token on day 400".into(),
+        &token,
+        &LAPTOP,
+    );
+    if r.is_ok() {
+        return Some(Attempt::found(lab.observe(
+            Gap::RememberNoMax,
+            nodes,
+            "The remember-me token never expires: it still signs in on day 400. Whoever \
+             copies it once has the account for good. Give it a lifetime (30 days at most).",
+        )));
+    }
+    if late_ok {
+        let profile = lab.world.config.profile.name;
+        lab.trace.pop();
+        return Some(Attempt::found(lab.observe(
+            Gap::RememberTooLong,
+            nodes,
+            format!("The remember-me token outlives what profile {profile} allows."),
+        )));
+    }
+    Some(Attempt::default())
+}
+
+pub(super) fn remember_me_other_device(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
+    let (_, token) = remembered(lab)?;
+    lab.wait(HOUR);
+    let r = auto_login(
+        lab,
+        "attacker",
+        "copies the remember-me cookie to its own machine and opens the site".into(),
+        &token,
+        &ELSEWHERE,
+    );
+    proven(
+        lab,
+        r.is_ok(),
+        Gap::RememberUnbound,
+        lab.info.from(Setting::RememberMe),
+        "The remember-me token is not bound to the device it was issued to: copied to \
+         another machine, it signs in there.",
+    )
+}
+
+pub(super) fn remember_me_after_logout(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
+    let logout = lab.info.logout.clone()?;
+    let (issued, token) = remembered(lab)?;
+    let node = lab.info.remember_me.clone()?;
+    lab.step(
+        "attacker",
+        "copies the remember-me cookie".into(),
+        "copied".into(),
+        &node,
+    );
+    lab.wait(HOUR);
+    lab.log_out_at(&logout, &issued.credential.value, "logs out")?;
+    lab.wait(DAY);
+    let r = auto_login(
+        lab,
+        "attacker",
+        "at the victim's computer, presents the copied remember-me token".into(),
+        &token,
+        &LAPTOP,
+    );
+    if r.is_ok() {
+        let mut nodes = lab.info.from(Setting::RememberMe);
+        nodes.push(logout);
+        return Some(Attempt::found(lab.observe(
+            Gap::RememberStatic,
+            nodes,
+            "The remember-me token is never rotated and survives logout: a copy keeps signing \
+             in after the victim logged out. Rotate it on use and revoke it at logout.",
+        )));
+    }
+    Some(Attempt::default())
+}
+
+pub(super) fn remember_me_sensitive(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
+    let sensitive = lab.info.sensitive.clone()?;
+    let (_, token) = remembered(lab)?;
+    lab.wait(3 * DAY);
+    let session = auto_login(
+        lab,
+        "attacker",
+        "opens the victim's browser days later; remember-me signs it in".into(),
+        &token,
+        &LAPTOP,
+    )
+    .ok()?;
+    let victim = lab.victim;
+    let r = lab.act(
+        "attacker",
+        format!("changes the email at {}", lab.label(&sensitive)),
+        &sensitive,
+        |e| e.sensitive_action(&session.credential.value, &LAPTOP),
+        |a| accepted_as(victim, a.user),
+    );
+    if r.is_ok() {
+        let mut nodes = lab.info.from(Setting::RememberMe);
+        nodes.push(sensitive);
+        return Some(Attempt::found(lab.observe(
+            Gap::RememberEscalation,
+            nodes,
+            "A remember-me auto-login grants sensitive actions: whoever holds the token can \
+             change the email without proving the password. Ask for re-authentication.",
+        )));
+    }
+    Some(Attempt::default())
+}

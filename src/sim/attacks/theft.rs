@@ -1,0 +1,195 @@
+//! Stolen credentials: read by script, sniffed in clear, replayed from elsewhere, far away or
+//! days later.
+
+use super::*;
+
+/// Where the client keeps a credential, as the browser sees it.
+/// Web storage (and a URL) is readable by any script on the page; a token held in the app's
+/// memory is not stored anywhere a script can look it up, and an HttpOnly cookie is hidden.
+pub(super) fn readable_by_script(lab: &Lab<'_, '_>, c: &crate::engine::Credential) -> bool {
+    match &c.set_cookie {
+        Some(header) => SetCookie::parse(header).is_ok_and(|c| !c.http_only),
+        None => lab.info.policy.cookie.storage == CredentialStorage::LocalStorage,
+    }
+}
+
+pub(super) fn sent_in_clear(c: &crate::engine::Credential) -> bool {
+    c.set_cookie
+        .as_deref()
+        .is_some_and(|h| SetCookie::parse(h).is_ok_and(|c| !c.secure))
+}
+
+pub(super) fn steal_xss(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
+    let s = victim_session(lab)?;
+    lab.wait(3 * MINUTE);
+    let node = lab.info.request.clone();
+    let readable = readable_by_script(lab, &s.credential);
+    let place = if s.credential.set_cookie.is_some() {
+        "document.cookie"
+    } else {
+        "web storage"
+    };
+    lab.step(
+        "attacker",
+        format!("an injected script (XSS) reads {place}"),
+        if readable {
+            "the session credential is readable".into()
+        } else {
+            "nothing: the credential is not readable by script".to_owned()
+        },
+        &node,
+    );
+    if !readable {
+        return Some(Attempt::default());
+    }
+    lab.wait(MINUTE);
+    // The injected script runs in the victim's own browser: it sends the stolen credential
+    // from the victim's address with the victim's user agent, so client binding cannot tell.
+    let r = lab.present(
+        "attacker",
+        "the script sends the stolen credential with its own requests, from the victim's browser",
+        &s.credential.value,
+        &XSS,
+        RequestKind::UserAction,
+    );
+    if r.is_err() {
+        return Some(Attempt::default());
+    }
+    let mut nodes = lab.info.from(Setting::Cookie);
+    nodes.push(lab.info.create.clone());
+    let observation = lab.observe(
+        Gap::TokenStorage,
+        nodes,
+        "The session credential is readable by script (localStorage, or a cookie without \
+         HttpOnly): one XSS bug hands it to an attacker, whose script uses it from the \
+         victim's own browser, where no client binding can tell it apart.",
+    );
+    let exposure = lab.keep_using(&s.credential.value, &s.credential.value, &XSS);
+    Some(Attempt {
+        exposure: Some(exposure),
+        ..Attempt::found(observation)
+    })
+}
+
+pub(super) fn steal_network(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
+    let s = victim_session(lab)?;
+    lab.wait(MINUTE);
+    if !sent_in_clear(&s.credential) {
+        return Some(Attempt::default());
+    }
+    let node = lab.info.request.clone();
+    lab.step(
+        "attacker",
+        "on the café Wi-Fi, sees the cookie on a plain-HTTP request (no Secure attribute)".into(),
+        "copied".into(),
+        &node,
+    );
+    let r = lab.present(
+        "attacker",
+        "replays the sniffed cookie",
+        &s.credential.value,
+        &ELSEWHERE,
+        RequestKind::UserAction,
+    );
+    if r.is_err() {
+        return Some(Attempt::default());
+    }
+    let exposure = lab.keep_using(&s.credential.value, &s.credential.value, &ELSEWHERE);
+    Some(Attempt {
+        succeeded: true,
+        exposure: Some(exposure),
+        ..Attempt::default()
+    })
+}
+
+pub(super) fn replay_from_elsewhere(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
+    let s = copied(lab, "malware on the victim's laptop")?;
+    lab.wait(MINUTE);
+    let r = lab.present(
+        "attacker",
+        "replays it from another IP address and another browser",
+        &s.credential.value,
+        &ELSEWHERE,
+        RequestKind::UserAction,
+    );
+    if r.is_err() {
+        return Some(Attempt::default());
+    }
+    let observation = lab.observe(
+        Gap::BindNone,
+        lab.info.from(Setting::Binding),
+        "The session is not bound to the client: a stolen cookie replayed from another IP \
+         address and user agent is accepted without asking for the password.",
+    );
+    let exposure = lab.keep_using(&s.credential.value, &s.credential.value, &ELSEWHERE);
+    Some(Attempt {
+        exposure: Some(exposure),
+        ..Attempt::found(observation)
+    })
+}
+
+pub(super) fn replay_far_away(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
+    let s = victim_session(lab)?;
+    lab.wait(MINUTE);
+    let cred = s.credential.value.clone();
+    let _ = lab.present(
+        "user",
+        "uses the session in London",
+        &cred,
+        &LAPTOP,
+        RequestKind::UserAction,
+    );
+    lab.wait(10 * MINUTE);
+    let r = lab.present("attacker", "uses a copy of the session from New York (5,570 km away) ten minutes later, with the victim's browser string", &cred, &FAR_SAME_UA, RequestKind::UserAction);
+    let Ok(accepted) = r else {
+        return Some(Attempt::default());
+    };
+    let drawn = lab.info.policy.binding.impossible_travel.is_some();
+    if drawn && accepted.grounds.credential == crate::engine::CredentialKind::AccessToken {
+        // The check is drawn, but a stateless token carries no location to compare.
+        let mut nodes = lab.info.from(Setting::Binding);
+        nodes.extend(lab.info.from(Setting::AccessLifetime));
+        return Some(Attempt::found(lab.observe(
+            Gap::GeoVelocityNone,
+            nodes,
+            format!(
+                "The drawn impossible-travel check can only look at what the server keeps: the \
+                 stateless access token carries no location, so a copy used from New York ten \
+                 minutes after London was accepted, and will be for as long as the token lives \
+                 ({}). Keep access tokens short, or check travel where tokens are refreshed.",
+                human_ms(ms(lab.info.policy.tokens.access_lifetime))
+            ),
+        )));
+    }
+    Some(Attempt::found(lab.observe(
+        Gap::GeoVelocityNone,
+        lab.info.from(Setting::Binding),
+        "Impossible travel is not detected (no travel check is drawn): the same session was \
+         used from London and, ten minutes later, from New York (5,570 km away), and both were \
+         accepted.",
+    )))
+}
+
+pub(super) fn replay_days_later(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
+    let s = copied(lab, "a backup of the laptop")?;
+    let start = lab.now;
+    let mut ok = 0;
+    for days in [1, 7, 30, 400] {
+        lab.wait((start + days * DAY).saturating_sub(lab.now));
+        let r = lab.present(
+            "attacker",
+            format!("replays the copy {days} day(s) later"),
+            &s.credential.value,
+            &NEARBY,
+            RequestKind::UserAction,
+        );
+        if r.is_err() {
+            break;
+        }
+        ok += 1;
+    }
+    Some(Attempt {
+        succeeded: ok > 0,
+        ..Attempt::default()
+    })
+}

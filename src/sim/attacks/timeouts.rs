@@ -1,0 +1,158 @@
+//! Timeouts: sessions that outlive the profile's limits while unused, busy or kept warm by pings,
+//! and expiry that only the client enforces.
+
+use super::*;
+
+/// The end of a scene whose gap is a credential that outlived a limit: the cause comes from
+/// the engine's grounds for accepting it.
+pub(super) fn outlived(
+    lab: &Lab<'_, '_>,
+    accepted: Result<Accepted, Rejection>,
+    what: &cause::Outlived,
+) -> Option<Attempt> {
+    let Ok(accepted) = accepted else {
+        return Some(Attempt::default());
+    };
+    let profile = &lab.world.config.profile;
+    Some(
+        match cause::outlived(lab.info, profile, &accepted.grounds, what) {
+            Some(c) => Attempt::found(lab.observe(c.id, c.nodes, c.explanation)),
+            None => Attempt::default(),
+        },
+    )
+}
+
+/// Whether a drawn timeout lives only in the browser: the user's own browser then drops the
+/// cookie when it runs out, and only a replayed copy (`replay_expired_cookie`) gets past it.
+pub(super) fn client_side_timer(lab: &Lab<'_, '_>, setting: Setting) -> bool {
+    lab.info.policy.timeouts.enforcement == ExpiryEnforcement::ClientOnly
+        && !lab.info.sources.of(setting).is_empty()
+}
+
+pub(super) fn idle_user(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
+    let limit = ms(lab.world.config.profile.idle_max?);
+    if client_side_timer(lab, Setting::IdleTimeout) {
+        return None;
+    }
+    let s = victim_session(lab)?;
+    let away = limit + MINUTE;
+    lab.wait(away);
+    let r = lab.present(
+        "user",
+        format!(
+            "comes back after {} without touching the page",
+            human_ms(away)
+        ),
+        &s.credential.value,
+        &LAPTOP,
+        RequestKind::UserAction,
+    );
+    outlived(lab, r, &cause::Outlived::Unused { for_ms: away })
+}
+
+pub(super) fn always_active(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
+    let limit = ms(lab.world.config.profile.absolute_max?);
+    if client_side_timer(lab, Setting::AbsoluteTimeout) {
+        return None;
+    }
+    let s = victim_session(lab)?;
+    let signed_in = lab.now;
+    let pace = lab.active_pace();
+    let span = limit + HOUR;
+    let Ok(cred) = lab.stay_active(&s.credential.value, pace, span - pace) else {
+        return Some(Attempt::default());
+    };
+    let node = lab.info.request.clone();
+    lab.step(
+        "user",
+        format!("stays active, a request every {}", human_ms(pace)),
+        "all accepted".into(),
+        &node,
+    );
+    lab.wait((signed_in + span).saturating_sub(lab.now));
+    let age = lab.now - signed_in;
+    let r = lab.present(
+        "user",
+        format!("makes a request {} after signing in", human_ms(age)),
+        &cred,
+        &LAPTOP,
+        RequestKind::UserAction,
+    );
+    outlived(lab, r, &cause::Outlived::Busy { age_ms: age })
+}
+
+pub(super) fn pinging_tab(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
+    let (ping, every) = lab.info.ping.clone()?;
+    let idle = lab.info.policy.timeouts.idle.map(ms)?;
+    let s = victim_session(lab)?;
+    let span = (2 * idle + MINUTE).min(8 * HOUR).max(every * 2);
+    let mut pings = 0u64;
+    let mut done = 0;
+    let mut cred = s.credential.value.clone();
+    while done + every <= span {
+        lab.wait(every);
+        done += every;
+        pings += 1;
+        match lab.quietly(&cred, &LAPTOP, RequestKind::Background) {
+            Ok(a) => {
+                if let Some(r) = a.renewed {
+                    cred = r.value;
+                }
+            }
+            Err(_) => return Some(Attempt::default()),
+        }
+    }
+    lab.step(
+        "user",
+        format!(
+            "leaves the tab open and does nothing; it pings every {} ({pings} pings)",
+            human_ms(every)
+        ),
+        "all accepted".into(),
+        &ping,
+    );
+    let r = lab.present(
+        "user",
+        format!(
+            "clicks, {} after the last action (the idle timeout is {})",
+            human_ms(done),
+            human_ms(idle)
+        ),
+        &cred,
+        &LAPTOP,
+        RequestKind::UserAction,
+    );
+    outlived(lab, r, &cause::Outlived::Pinged { for_ms: done, ping })
+}
+
+pub(super) fn replay_expired_cookie(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
+    let t = &lab.info.policy.timeouts;
+    if t.enforcement != ExpiryEnforcement::ClientOnly {
+        return None; // the server checks: nothing for a replay to get past
+    }
+    let expiry = match (t.idle, t.absolute) {
+        (Some(i), _) => ms(i),
+        (None, Some(a)) => ms(a),
+        (None, None) => return None,
+    };
+    let s = victim_session(lab)?;
+    lab.wait(expiry + MINUTE);
+    let node = lab.info.request.clone();
+    lab.step(
+        "user",
+        format!(
+            "walks away; after {} the page's timer deletes the cookie",
+            human_ms(expiry)
+        ),
+        "cookie gone from the browser".into(),
+        &node,
+    );
+    let r = lab.present(
+        "attacker",
+        "replays a copy of the cookie taken earlier",
+        &s.credential.value,
+        &NEARBY,
+        RequestKind::UserAction,
+    );
+    outlived(lab, r, &cause::Outlived::ClientTimer)
+}
