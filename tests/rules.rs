@@ -600,14 +600,15 @@ fn settings_loop() -> Map {
 #[test]
 fn stages_from_which_no_logout_is_reachable_are_flagged_and_a_path_to_logout_fixes_them() {
     let map = settings_loop();
-    assert_eq!(found(&map, "MAP-NO-LOGOUT"), ["settings", "profile"]);
-    let f = lint(&map)
-        .into_iter()
-        .find(|f| f.id == "MAP-NO-LOGOUT")
-        .expect("a finding");
+    // The two stages only lead to each other: one place to fix, one finding naming both.
+    let f = one(&map, "MAP-NO-LOGOUT");
+    assert_eq!(
+        f.nodes.iter().map(|n| n.as_str()).collect::<Vec<_>>(),
+        ["settings", "profile"]
+    );
     assert_eq!(f.severity, Severity::High);
     assert!(
-        f.explanation.contains("From \"Settings\"") && f.explanation.contains("\"Edit profile\""),
+        f.explanation.contains("\"Settings\"") && f.explanation.contains("\"Edit profile\""),
         "{}",
         f.explanation
     );
@@ -616,6 +617,33 @@ fn stages_from_which_no_logout_is_reachable_are_flagged_and_a_path_to_logout_fix
 
     let fixed = with_edges(map, [go("profile", "logout")]);
     assert!(lint(&fixed).is_empty(), "{:#?}", lint(&fixed));
+}
+
+#[test]
+fn a_stage_that_only_leads_to_a_stranded_stage_is_named_in_its_finding_not_reported_again() {
+    // dashboard → settings → profile, and profile has no way out: adding a logout to profile
+    // fixes both, so there is one finding, on profile, that names settings too.
+    let map = with_node(clean_map(), node("settings", "Settings", request()));
+    let map = with_node(map, node("profile", "Edit profile", request()));
+    let map = with_edges(
+        map,
+        [go("dashboard", "settings"), go("settings", "profile")],
+    );
+    let f = one(&map, "MAP-NO-LOGOUT");
+    assert_eq!(
+        f.nodes.iter().map(|n| n.as_str()).collect::<Vec<_>>(),
+        ["profile", "settings"]
+    );
+    assert!(
+        f.explanation
+            .contains("Every path from \"Settings\" ends there too")
+            && f.explanation
+                .contains("Draw a transition from \"Edit profile\" to a logout"),
+        "{}",
+        f.explanation
+    );
+    let fixed = with_edges(map, [go("profile", "logout")]);
+    assert!(found(&fixed, "MAP-NO-LOGOUT").is_empty());
 }
 
 #[test]
@@ -877,7 +905,6 @@ fn the_legacy_shop_has_the_static_findings_its_drawing_implies() {
             ("DATA-STALE", "store"),
             // One-click checkout leads nowhere, and the mini-cart refresh leads only there.
             ("MAP-NO-LOGOUT", "checkout"),
-            ("MAP-NO-LOGOUT", "cart-ping"),
             ("MAP-DEAD-END", "checkout"),
         ])
     );

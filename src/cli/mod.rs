@@ -411,7 +411,8 @@ fn lint(file: &Path, args: &ReportArgs) -> ExitCode {
         &file.display().to_string(),
         profile.name,
         findings,
-    );
+    )
+    .with_labels(&map);
     report.locations = model::node_locations(&text);
     print!("{}", crate::report::render(&report, args.format));
     findings_exit(report.fails_at(threshold))

@@ -634,42 +634,96 @@ fn map_no_logout(cx: &RuleContext<'_>) -> Vec<Finding> {
         .filter(|n| matches!(n.kind, NodeKind::Logout { .. }))
         .map(|n| n.id.clone());
     let can_log_out = reaching(graph, logouts);
+    // Stages from which no path reaches a logout, in map order.
+    let stranded: Vec<&Node> = cx
+        .map
+        .nodes
+        .iter()
+        .filter(|node| {
+            node.kind.group() == Group::Lifecycle
+                && !is_end(&node.kind)
+                && in_a_flow.contains(&node.id)
+                && !can_log_out.contains(&node.id)
+        })
+        .collect();
+    // Everything each stranded stage leads to (itself included); all of it is stranded too.
+    let onward: HashMap<&NodeId, HashSet<NodeId>> = stranded
+        .iter()
+        .map(|node| {
+            let reach = graph.reachable(&node.id, Direction::Outgoing, |_| false);
+            (&node.id, reach.into_iter().collect())
+        })
+        .collect();
+    // One finding per place to fix: a group of stages that only lead to each other (often one
+    // stage with no way out). The stages that merely lead there are named with it, not
+    // reported again: a logout drawn from the group fixes them as well.
+    let is_bottom = |id: &NodeId| {
+        onward[id]
+            .iter()
+            .all(|m| onward.get(m).is_some_and(|back| back.contains(id)))
+    };
     let mut out = Vec::new();
-    for node in &cx.map.nodes {
-        if node.kind.group() != Group::Lifecycle
-            || is_end(&node.kind)
-            || !in_a_flow.contains(&node.id)
-            || can_log_out.contains(&node.id)
-        {
+    let mut reported: HashSet<&NodeId> = HashSet::new();
+    for node in &stranded {
+        if reported.contains(&node.id) || !is_bottom(&node.id) {
             continue;
         }
-        let mut onward: HashSet<NodeId> = graph
-            .reachable(&node.id, Direction::Outgoing, |_| false)
-            .into_iter()
+        let group = &onward[&node.id];
+        let members: Vec<&Node> = stranded
+            .iter()
+            .copied()
+            .filter(|n| group.contains(&n.id))
             .collect();
-        onward.remove(&node.id);
-        let (fact, paths) = if onward.is_empty() {
+        reported.extend(members.iter().map(|n| &n.id));
+        let upstream: Vec<&Node> = stranded
+            .iter()
+            .copied()
+            .filter(|n| !group.contains(&n.id) && onward[&n.id].is_superset(group))
+            .collect();
+        let here = named(cx.map, &members.iter().map(|n| n.id.clone()).collect());
+        let (fact, paths) = if members.len() == 1 && graph.steps(&node.id).is_empty() {
             (
                 "no transitions out".to_owned(),
-                "it has no transition out at all".to_owned(),
+                format!(
+                    "{here} has no transition out, so the drawing offers no way to log out from \
+                     it."
+                ),
             )
         } else {
-            let names = named(cx.map, &onward);
             (
-                format!("transitions from here reach only {names}"),
-                format!("every path from it leads only to {names}, and none of them is a logout"),
+                format!("transitions from {here} only lead back to {here}"),
+                format!(
+                    "Transitions from {here} only lead back to {here}, and none of them is a \
+                     logout."
+                ),
+            )
+        };
+        let also = if upstream.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " Every path from {} ends there too.",
+                named(cx.map, &upstream.iter().map(|n| n.id.clone()).collect())
             )
         };
         let explanation = format!(
-            "From {} the drawing offers no way to log out: {paths}. A user who gets there \
-             cannot end the session and leaves it open, on a shared computer for the next \
-             person. Draw a transition to a logout from it, or from a stage it leads to.",
-            quoted(node)
+            "{paths}{also} A user who gets there cannot end the session and leaves it open, on \
+             a shared computer for the next person. Draw a transition from {here} to a logout."
         );
-        out.push(
-            Finding::new(Gap::MapNoLogout, vec![node.id.clone()], explanation)
-                .with_evidence(vec![Step::drawn(&node.id, fact, "no logout reachable")]),
-        );
+        let nodes = members
+            .iter()
+            .chain(&upstream)
+            .map(|n| n.id.clone())
+            .collect();
+        let mut evidence = vec![Step::drawn(&node.id, fact, "no logout reachable")];
+        evidence.extend(upstream.iter().map(|n| {
+            Step::drawn(
+                &n.id,
+                format!("every path from {} leads to {here}", quoted(n)),
+                "no logout reachable",
+            )
+        }));
+        out.push(Finding::new(Gap::MapNoLogout, nodes, explanation).with_evidence(evidence));
     }
     out
 }

@@ -169,6 +169,9 @@ pub struct Report {
     /// Line and column of each node in the map file, so SARIF and text output can point at it.
     #[serde(skip)]
     pub locations: BTreeMap<NodeId, (usize, usize)>,
+    /// Each node's label, so text and Markdown name a node as the drawing shows it.
+    #[serde(skip)]
+    pub labels: BTreeMap<NodeId, String>,
 }
 
 impl Report {
@@ -187,7 +190,18 @@ impl Report {
             metrics: serde_json::Map::new(),
             run: serde_json::Map::new(),
             locations: BTreeMap::new(),
+            labels: BTreeMap::new(),
         }
+    }
+
+    /// Takes the node labels from the map the findings are about.
+    pub fn with_labels(mut self, map: &crate::model::Map) -> Self {
+        self.labels = map
+            .nodes
+            .iter()
+            .map(|n| (n.id.clone(), n.label.clone()))
+            .collect();
+        self
     }
 
     /// Whether any finding is at or above `threshold` (the `--fail-on` exit code).

@@ -52,6 +52,21 @@ pub(super) fn counts(report: &Report) -> String {
     )
 }
 
+/// The finding's nodes as the drawing names them: `«Idle timeout» (idle)`, or the bare id where
+/// the label is the id or unknown.
+fn labelled_nodes(report: &Report, f: &Finding) -> String {
+    f.nodes
+        .iter()
+        .map(|n| match report.labels.get(n) {
+            Some(label) if !label.trim().is_empty() && label != n.as_str() => {
+                format!("«{}» ({n})", label.replace('\n', " "))
+            }
+            _ => n.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 pub(super) fn node_list(f: &Finding) -> String {
     f.nodes
         .iter()
@@ -102,7 +117,7 @@ fn text(report: &Report) -> String {
         } else {
             String::new()
         };
-        let _ = writeln!(out, "         nodes: {}{at}", node_list(f));
+        let _ = writeln!(out, "         nodes: {}{at}", labelled_nodes(report, f));
         out.push_str(&wrap(&f.explanation, 88, "         "));
         for step in &f.evidence {
             let _ = writeln!(
@@ -263,7 +278,7 @@ pub fn markdown_findings(report: &Report, heading: &str) -> String {
             f.severity,
             f.id,
             markdown_escape(&f.title),
-            markdown_escape(&node_list(f))
+            markdown_escape(&labelled_nodes(report, f))
         );
     }
     for f in &report.findings {
@@ -281,7 +296,7 @@ pub fn markdown_findings(report: &Report, heading: &str) -> String {
                 super::How::Static => "from the drawing",
                 super::How::Sim => "by simulation",
             },
-            markdown_escape(&node_list(f))
+            markdown_escape(&labelled_nodes(report, f))
         );
         let _ = writeln!(out, "{}\n", markdown_escape(&f.explanation));
         if !f.evidence.is_empty() {
@@ -405,6 +420,7 @@ fn sarif_uri(file: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::NodeId;
 
     fn report_with_metrics() -> Report {
         let mut report = Report::new("Shop", "shop.ron", "asvs-l2", Vec::new());
@@ -417,6 +433,36 @@ mod tests {
         }
         report.run.insert("wall_ms".into(), 1500.into());
         report
+    }
+
+    #[test]
+    fn text_and_markdown_name_each_node_by_its_drawn_label_beside_its_id() {
+        let finding = Finding::new(
+            super::super::Gap::SessIdleNone,
+            vec![NodeId::from("idle"), NodeId::from("create")],
+            "because",
+        );
+        let mut report = Report::new("Shop", "shop.ron", "asvs-l2", vec![finding]);
+        report
+            .labels
+            .insert(NodeId::from("idle"), "Idle\n15 min".into());
+        report
+            .labels
+            .insert(NodeId::from("create"), "create".into());
+        let text = render(&report, Format::Text);
+        assert!(
+            text.contains("nodes: «Idle 15 min» (idle), create"),
+            "{text}"
+        );
+        let md = render(&report, Format::Markdown);
+        assert!(md.contains("«Idle 15 min» (idle), create"), "{md}");
+        // Machine-read forms keep the bare ids.
+        let sarif = render(&report, Format::Sarif);
+        assert!(
+            sarif.contains("SESS-IDLE-NONE:idle,create")
+                || sarif.contains("SESS-IDLE-NONE:idle, create"),
+            "{sarif}"
+        );
     }
 
     #[test]

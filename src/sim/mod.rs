@@ -303,7 +303,7 @@ impl Outcome {
     ) -> Report {
         let mut findings = static_findings;
         findings.extend(self.findings.iter().cloned());
-        let mut report = Report::new(&map.title, file, profile.name, findings);
+        let mut report = Report::new(&map.title, file, profile.name, findings).with_labels(map);
         report.metrics = self.metrics.to_json();
         let secs = self.wall.as_secs_f64();
         report

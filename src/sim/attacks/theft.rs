@@ -173,7 +173,9 @@ pub(super) fn replay_far_away(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
 pub(super) fn replay_days_later(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
     let s = copied(lab, "a backup of the laptop")?;
     let start = lab.now;
-    let mut ok = 0;
+    // The longest wait the copy survived decides: a success only where it is also a finding
+    // (the engine's grounds say why an unused copy was still good).
+    let mut last = None;
     for days in [1, 7, 30, 400] {
         lab.wait((start + days * DAY).saturating_sub(lab.now));
         let r = lab.present(
@@ -183,13 +185,13 @@ pub(super) fn replay_days_later(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
             &NEARBY,
             RequestKind::UserAction,
         );
-        if r.is_err() {
-            break;
+        match r {
+            Ok(accepted) => last = Some((accepted, days * DAY)),
+            Err(_) => break,
         }
-        ok += 1;
     }
-    Some(Attempt {
-        succeeded: ok > 0,
-        ..Attempt::default()
-    })
+    let Some((accepted, for_ms)) = last else {
+        return Some(Attempt::default());
+    };
+    timeouts::outlived(lab, Ok(accepted), &cause::Outlived::Unused { for_ms })
 }
