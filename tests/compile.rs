@@ -769,6 +769,11 @@ fn every_drawn_parameter_changes_the_plan_or_is_listed_as_display_only() {
             "ClientCookieSession(signed: false, encrypted: true, fields: [(name: \"theme\", kind: Preference)])",
             "this flow's session is a hybrid token, so a drawn cookie session only adds its data fields",
         ),
+        (
+            "cookie-session",
+            "ClientCookieSession(signed: true, encrypted: false, fields: [(name: \"theme\", kind: Preference)], revocation: DenylistAndNotBefore(propagation: None))",
+            "a revocation drawn on a cookie session of a hybrid flow revokes nothing the flow issues",
+        ),
     ];
     for (node, kind, why) in display_only {
         let after = executable(&with_kind(&base, node, kind));
@@ -777,4 +782,224 @@ fn every_drawn_parameter_changes_the_plan_or_is_listed_as_display_only() {
             "`{node}` {kind} is listed as display-only ({why})"
         );
     }
+}
+
+// ── What is not drawn ────────────────────────────────────────────────────────────────────────
+
+/// A map that draws a sign-in and a create-session stage of `mechanism`, and nothing else.
+fn only_sign_in(mechanism: &str) -> Map {
+    map_from(&format!(
+        r#"(
+    format_version: 1,
+    title: "Only a sign-in",
+    nodes: [
+        (id: "login", label: "Sign in", kind: Login(mfa: Off, before_mfa: NoSession), pos: (0.0, 0.0)),
+        (id: "create", label: "Start session", kind: CreateSession(mechanism: {mechanism}, ids: Csprng(bits: 128), client_ids: Strict, on_login: RotateEndOld, concurrency: Unlimited, binding: (ip: false, user_agent: false, on_mismatch: Ignore, travel: None)), pos: (250.0, 0.0)),
+    ],
+    edges: [(id: "e1", from: "login", to: "create", trigger: UserAction)],
+)"#
+    ))
+}
+
+/// The policy such a map runs with: every field written out, each the documented meaning of
+/// "not drawn" (what a framework does when nobody configured it) or the create stage's value.
+fn expected_baseline(mechanism: e::Mechanism) -> e::Policy {
+    let century = Duration::from_secs(100 * 365 * 86_400);
+    e::Policy {
+        mechanism,
+        ids: e::IdPolicy {
+            generator: e::IdGenerator::Csprng { bits: 128 },
+            encoding: e::IdEncoding::Base64Url,
+            acceptance: e::IdAcceptance::Strict,
+        },
+        timeouts: e::TimeoutPolicy {
+            idle: None,
+            absolute: None,
+            activity: e::Activity::AnyRequest,
+            renewal: None,
+            enforcement: e::ExpiryEnforcement::Server,
+        },
+        rotation: e::RotationPolicy {
+            on_login: e::Rotation::RotateEndOld,
+            on_privilege_change: e::Rotation::KeepId,
+            privileges: e::PrivilegeReload::KeepSnapshot,
+        },
+        remember_me: e::RememberMePolicy {
+            offered: false,
+            lifetime: None,
+            device_binding: e::DeviceBinding::Unbound,
+            rotate_on_use: e::RotateOnUse::Keep,
+            on_logout: e::RememberOnLogout::Survive,
+            grant: e::RememberMeGrant::FullAuthentication,
+        },
+        tokens: e::TokenPolicy {
+            access_lifetime: century,
+            algorithm: e::AlgorithmPolicy::Hs256Only,
+            check_exp: e::ClaimCheck::Enforced,
+            check_nbf: e::ClaimCheck::Enforced,
+            revocation: e::Revocation::None,
+            revocation_delay: Duration::ZERO,
+        },
+        refresh: e::RefreshPolicy {
+            expiry: e::RefreshExpiry::Sliding {
+                idle: century,
+                cap: None,
+            },
+            rotation: e::RefreshRotation::Reuse,
+            reuse: e::ReuseDetection::Off,
+            grace_generations: 0,
+            on_logout: e::RefreshOnLogout::Keep,
+        },
+        concurrency: e::ConcurrencyPolicy {
+            limit: e::SessionLimit::Unlimited,
+            on_limit: e::OnLimit::EvictOldestInactive,
+            scope: e::LimitScope::PerUser,
+        },
+        logout: e::LogoutPolicy {
+            invalidation: match mechanism {
+                e::Mechanism::SignedToken | e::Mechanism::ClientCookie => {
+                    e::LogoutInvalidation::ClientOnly
+                }
+                e::Mechanism::ServerSide | e::Mechanism::Hybrid => {
+                    e::LogoutInvalidation::ServerSide
+                }
+            },
+            everywhere: e::LogoutEverywhere::NotOffered,
+            on_credential_change: e::CredentialChange::KeepAll,
+            on_account_disable: e::DisableEffect::KeepSessions,
+        },
+        binding: e::BindingPolicy {
+            ip: e::Bind::Off,
+            user_agent: e::Bind::Off,
+            on_mismatch: e::MismatchAction::Ignore,
+            impossible_travel: None,
+        },
+        reauth: e::ReauthPolicy {
+            max_auth_age: None,
+            measured_from: e::AuthAge::LastAuthentication,
+        },
+        account_state: e::AccountStatePolicy {
+            unverified_email: e::PreVerify::Full,
+            mfa_pending: e::PreVerify::None,
+            reset_pending: e::PreVerify::None,
+        },
+        federation: e::FederationPolicy {
+            idp_logout: e::IdpLogoutPropagation::Ignored,
+        },
+        warning: e::WarningPolicy {
+            before_idle_expiry: None,
+            work_on_expiry: e::WorkOnExpiry::Lost,
+        },
+        cookie: e::CookiePolicy {
+            name: "id".to_owned(),
+            remember_me_name: "remember".to_owned(),
+            refresh_name: "refresh".to_owned(),
+            prefix: e::CookiePrefix::Host,
+            secure: true,
+            http_only: true,
+            same_site: Some(e::SameSite::Lax),
+            path: "/".to_owned(),
+            domain: None,
+            max_age: None,
+            storage: e::CredentialStorage::Cookie,
+        },
+        session_data: e::SessionData {
+            fields: vec![
+                e::DataField {
+                    name: "user_id".to_owned(),
+                    tag: e::DataTag::Identity,
+                },
+                e::DataField {
+                    name: "role".to_owned(),
+                    tag: e::DataTag::Role,
+                },
+            ],
+        },
+    }
+}
+
+#[test]
+fn a_map_drawing_only_a_sign_in_runs_each_mechanism_with_the_documented_not_drawn_meanings() {
+    let from_create = [
+        Setting::Mechanism,
+        Setting::Ids,
+        Setting::LoginRotation,
+        Setting::Concurrency,
+        Setting::Binding,
+    ];
+    for (name, mechanism) in [
+        ("ServerSide", e::Mechanism::ServerSide),
+        ("SignedToken", e::Mechanism::SignedToken),
+        ("ClientCookie", e::Mechanism::ClientCookie),
+        ("Hybrid", e::Mechanism::Hybrid),
+    ] {
+        let plan = compile::compile(&only_sign_in(name));
+        let f = flow(&plan, "create");
+        assert_eq!(f.policy, expected_baseline(mechanism), "{name}");
+        // Sources: the create stage for what it always draws; nothing else is drawn.
+        for row in compile::describe(f) {
+            if from_create.contains(&row.setting) {
+                assert_eq!(ids(&row.from), ["create"], "{name}: {}", row.setting);
+                assert_eq!(row.not_drawn, None, "{name}: {}", row.setting);
+            } else {
+                assert!(row.from.is_empty(), "{name}: {} is not drawn", row.setting);
+                let why = row
+                    .not_drawn
+                    .unwrap_or_else(|| panic!("{name}: {} says what not drawn means", row.setting));
+                assert!(why.len() > 20, "{name}: {}: {why}", row.setting);
+            }
+        }
+    }
+}
+
+#[test]
+fn a_client_cookie_session_can_be_revoked_only_where_a_revocation_is_drawn_on_its_store() {
+    let cookie_flow = |revocation: &str| {
+        let mut map = only_sign_in("ClientCookie");
+        let store = format!(
+            r#"(id: "jar", label: "Session cookie", kind: ClientCookieSession(signed: true, encrypted: false, fields: [(name: "user_id", kind: Identity)], revocation: {revocation}), pos: (500.0, 200.0))"#
+        );
+        let logout = r#"(id: "logout", label: "Log out", kind: Logout(scope: ThisDevice, invalidation: Server, revokes_refresh_tokens: true), pos: (500.0, 0.0))"#;
+        let options = ron::Options::default()
+            .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME);
+        map.nodes
+            .push(options.from_str(&store).expect("store parses"));
+        map.nodes
+            .push(options.from_str(logout).expect("logout parses"));
+        map.edges.push(
+            options
+                .from_str(r#"(id: "a1", from: "create", to: "jar", trigger: Attach)"#)
+                .expect("edge"),
+        );
+        map.edges.push(
+            options
+                .from_str(r#"(id: "e2", from: "create", to: "logout", trigger: UserAction)"#)
+                .expect("edge"),
+        );
+        compile::compile(&map)
+    };
+    let plan = cookie_flow("UntilExpiry");
+    let f = flow(&plan, "create");
+    assert_eq!(f.policy.tokens.revocation, e::Revocation::None);
+    let d = plan
+        .diagnostics
+        .iter()
+        .find(|d| ids(&d.nodes) == ["logout"])
+        .expect("a server-side logout on a cookie session is a diagnostic");
+    assert!(d.message.contains("keeps nothing it could forget"), "{d}");
+
+    let plan = cookie_flow("DenylistAndNotBefore(propagation: None)");
+    let f = flow(&plan, "create");
+    assert_eq!(
+        f.policy.tokens.revocation,
+        e::Revocation::DenylistAndNotBefore
+    );
+    assert_eq!(ids(f.sources.of(Setting::CookieSessionRevocation)), ["jar"]);
+    assert!(
+        plan.diagnostics
+            .iter()
+            .all(|d| !ids(&d.nodes).contains(&"logout")),
+        "{:#?}",
+        plan.diagnostics
+    );
 }

@@ -815,8 +815,10 @@ fn the_markdown_report_holds_the_diagram_the_derived_policy_and_the_findings() {
         .expect("a mermaid block");
     check_mermaid(mermaid).expect("the embedded diagram parses");
     assert!(
-        md.contains("| remember-me lifetime | never expires | — |"),
-        "policy rows"
+        md.contains(
+            "| remember-me lifetime | never expires | not drawn: remember-me tokens never expire"
+        ),
+        "policy rows say what is not drawn: {md}"
     );
     assert!(md.contains(
         "| logout invalidation | only forgotten by the client (still valid) | `logout` |"

@@ -1108,3 +1108,79 @@ fn a_credential_stuffer_against_an_mfa_login_opens_nothing_and_counts_as_no_succ
     let stat = out.metrics.attack_success["stuff-credentials"];
     assert_eq!(stat.succeeded, 0, "{stat:?}");
 }
+
+/// The secure server-side map turned into a client-side cookie session (Flask's default, Rails'
+/// cookie store), with `revocation` drawn on the cookie session.
+fn cookie_session(revocation: &str) -> Map {
+    let mut m = load(SERVER);
+    set(
+        &mut m,
+        "create",
+        &create_with("mechanism: ServerSide", "mechanism: ClientCookie"),
+    );
+    set(
+        &mut m,
+        "store",
+        &format!(
+            "ClientCookieSession(signed: true, encrypted: false, fields: [(name: \"user_id\", kind: Identity)], revocation: {revocation})"
+        ),
+    );
+    m
+}
+
+#[test]
+fn a_client_cookie_session_outlives_logout_password_change_and_disable_unless_its_revocation_is_drawn()
+ {
+    let endings = [
+        "LOGOUT-SERVER-NOOP",
+        "CRED-CHANGE-SURVIVE",
+        "ACCT-DISABLE-SURVIVE",
+    ];
+    let out = simulate(&cookie_session("UntilExpiry"));
+    for (id, node) in endings.iter().zip(["logout", "password", "disable"]) {
+        let f = the(&out, id);
+        assert!(
+            f.nodes.iter().any(|n| n.as_str() == node),
+            "{id} blames the {node} it survived: {:?}",
+            f.nodes
+        );
+        assert!(
+            f.explanation.contains("keeps nothing it could forget"),
+            "{id}: {}",
+            f.explanation
+        );
+        let trace: String = f.evidence.iter().map(|s| s.outcome.as_str()).collect();
+        assert!(trace.contains("accepted as the victim"), "{id}: {trace}");
+    }
+
+    let fixed = simulate(&cookie_session("DenylistAndNotBefore(propagation: None)"));
+    assert_absent(&fixed, &endings);
+    // The fix brings nothing new.
+    let before = ids(&out);
+    let brought: Vec<_> = ids(&fixed)
+        .into_iter()
+        .filter(|i| !before.contains(i))
+        .collect();
+    assert!(brought.is_empty(), "{brought:?}");
+
+    // A denylist alone ends one device's logout, not what needs every session of the user.
+    let half = simulate(&cookie_session("Denylist(propagation: None)"));
+    let f = the(&half, "LOGOUT-SERVER-NOOP");
+    let blamed: Vec<&str> = f.nodes.iter().map(|n| n.as_str()).collect();
+    assert!(
+        blamed.contains(&"logout-all") && !blamed.contains(&"logout"),
+        "only the log-out-everywhere survives a denylist: {blamed:?}"
+    );
+    assert!(
+        f.explanation.contains("needs a per-user not-before"),
+        "{}",
+        f.explanation
+    );
+    let f = the(&half, "CRED-CHANGE-SURVIVE");
+    assert!(
+        f.explanation.contains("needs a per-user not-before") && f.nodes[0].as_str() == "store",
+        "{:?}: {}",
+        f.nodes,
+        f.explanation
+    );
+}

@@ -5,13 +5,10 @@ use std::time::Duration;
 use petgraph::Direction;
 use petgraph::graph::NodeIndex;
 
+use super::baseline::{FOREVER, baseline};
 use super::{CompileDiagnostic, Flow, FlowGraph, Offers, Setting, Sources};
 use crate::engine as e;
 use crate::model::{self as m, Group, Map, Node, NodeId, NodeKind};
-
-/// What "forever" means where the engine needs a duration and the drawing sets none: longer than
-/// any simulation, so the credential is usable for as long as anyone looks.
-const FOREVER: Duration = Duration::from_secs(100 * 365 * 86_400);
 
 pub(super) fn flows(
     map: &Map,
@@ -226,7 +223,7 @@ fn derive_flow(
     let mut d = Deriver {
         members,
         operators,
-        policy: e::Policy::default(),
+        policy: baseline(mechanism_of(create)),
         sources: Sources::default(),
         offers: Offers::default(),
         diagnostics,
@@ -248,6 +245,19 @@ fn derive_flow(
     }
 }
 
+/// The mechanism a create-session stage draws (the baseline depends on it).
+fn mechanism_of(create: &Node) -> e::Mechanism {
+    match &create.kind {
+        NodeKind::CreateSession { mechanism, .. } => match mechanism {
+            m::Mechanism::ServerSide => e::Mechanism::ServerSide,
+            m::Mechanism::SignedToken => e::Mechanism::SignedToken,
+            m::Mechanism::ClientCookie => e::Mechanism::ClientCookie,
+            m::Mechanism::Hybrid => e::Mechanism::Hybrid,
+        },
+        _ => e::Mechanism::ServerSide,
+    }
+}
+
 fn duration(span: m::Span) -> Duration {
     // Validation reports non-positive spans; here they mean "immediately".
     span.to_duration().unwrap_or(Duration::ZERO)
@@ -256,7 +266,7 @@ fn duration(span: m::Span) -> Duration {
 /// The create-session stage: mechanism, ids, rotation, concurrency, binding.
 fn session(d: &mut Deriver<'_>, create: &Node) {
     let NodeKind::CreateSession {
-        mechanism,
+        mechanism: _,
         ids,
         client_ids,
         on_login,
@@ -266,13 +276,8 @@ fn session(d: &mut Deriver<'_>, create: &Node) {
     else {
         return;
     };
+    // The mechanism is already in the baseline (`mechanism_of`).
     let p = &mut d.policy;
-    p.mechanism = match mechanism {
-        m::Mechanism::ServerSide => e::Mechanism::ServerSide,
-        m::Mechanism::SignedToken => e::Mechanism::SignedToken,
-        m::Mechanism::ClientCookie => e::Mechanism::ClientCookie,
-        m::Mechanism::Hybrid => e::Mechanism::Hybrid,
-    };
     let bits = |b: u16| u8::try_from(b.clamp(1, 128)).unwrap_or(128);
     p.ids.generator = match *ids {
         m::IdGenerator::Csprng { bits: b } => e::IdGenerator::Csprng { bits: bits(b) },
@@ -371,10 +376,7 @@ fn timeouts(d: &mut Deriver<'_>) {
         NodeKind::AbsoluteTimeout { after, enforced } => Some((*after, *enforced)),
         _ => None,
     });
-    let mut enforcement = e::ExpiryEnforcement::Server;
-    d.policy.timeouts.idle = None;
-    d.policy.timeouts.absolute = None;
-    d.policy.timeouts.renewal = None;
+    let mut enforcement = d.policy.timeouts.enforcement;
     if let Some((id, (after, resets_on, enforced))) = idle {
         d.policy.timeouts.idle = Some(duration(after));
         d.policy.timeouts.activity = match resets_on {
@@ -404,10 +406,6 @@ fn timeouts(d: &mut Deriver<'_>) {
     }
     d.policy.timeouts.enforcement = enforcement;
 
-    d.policy.warning = e::WarningPolicy {
-        before_idle_expiry: None,
-        work_on_expiry: e::WorkOnExpiry::Lost,
-    };
     if let Some((id, (before, keeps_drafts))) = d.one("expiry warning", |k| match k {
         NodeKind::ExpiryWarning {
             before,
@@ -444,7 +442,6 @@ fn remember_me(d: &mut Deriver<'_>) {
         _ => None,
     });
     let Some((id, (bound, rotates, survives, grants))) = entry else {
-        d.policy.remember_me.offered = false;
         return;
     };
     d.offers.remember_me.push(id.clone());
@@ -522,17 +519,7 @@ fn tokens(d: &mut Deriver<'_>) {
         };
         t.check_exp = check(exp);
         t.check_nbf = check(nbf);
-        (t.revocation, t.revocation_delay) = match revocation {
-            m::Revocation::UntilExpiry => (e::Revocation::None, Duration::ZERO),
-            m::Revocation::Denylist { propagation } => (
-                e::Revocation::Denylist,
-                propagation.map_or(Duration::ZERO, duration),
-            ),
-            m::Revocation::NotBefore { propagation } => (
-                e::Revocation::PerUserNotBefore,
-                propagation.map_or(Duration::ZERO, duration),
-            ),
-        };
+        (t.revocation, t.revocation_delay) = revocation_of(revocation);
         d.set_id(Setting::AccessToken, &id);
     } else if token_based {
         d.diagnostics.push(CompileDiagnostic {
@@ -541,13 +528,17 @@ fn tokens(d: &mut Deriver<'_>) {
                       assuming verified signatures, `exp` and `nbf`, and no revocation"
                 .to_owned(),
         });
-        d.policy.tokens.revocation = e::Revocation::None;
-    } else if d.policy.mechanism == e::Mechanism::ClientCookie {
-        // The whole session lives in the cookie: the server keeps nothing it could forget,
-        // and nothing drawn gives it a revocation list. A signed cookie session is valid until
-        // it expires whatever happens (what Flask, Rails' cookie store and friends do).
-        d.policy.tokens.revocation = e::Revocation::None;
-        d.policy.tokens.revocation_delay = Duration::ZERO;
+    } else if d.policy.mechanism == e::Mechanism::ClientCookie
+        && let Some((id, revocation)) = d.one("cookie session revocation", |k| match k {
+            NodeKind::ClientCookieSession { revocation, .. } => Some(*revocation),
+            _ => None,
+        })
+    {
+        // The whole session lives in the cookie: only a drawn denylist or per-user not-before
+        // lets the server refuse one before it expires (the baseline: it cannot).
+        let t = &mut d.policy.tokens;
+        (t.revocation, t.revocation_delay) = revocation_of(revocation);
+        d.set_id(Setting::CookieSessionRevocation, &id);
     }
     let lifetime = |kind: m::TokenKind| {
         move |k: &NodeKind| match k {
@@ -555,12 +546,9 @@ fn tokens(d: &mut Deriver<'_>) {
             _ => None,
         }
     };
-    match d.one("access token lifetime", lifetime(m::TokenKind::Access)) {
-        Some((id, after)) => {
-            d.policy.tokens.access_lifetime = duration(after);
-            d.set_id(Setting::AccessLifetime, &id);
-        }
-        None => d.policy.tokens.access_lifetime = FOREVER,
+    if let Some((id, after)) = d.one("access token lifetime", lifetime(m::TokenKind::Access)) {
+        d.policy.tokens.access_lifetime = duration(after);
+        d.set_id(Setting::AccessLifetime, &id);
     }
 
     let refresh = d.one("token refresh", |k| match k {
@@ -603,6 +591,25 @@ fn tokens(d: &mut Deriver<'_>) {
     }
 }
 
+/// A drawn revocation in engine terms: the mechanism and how long it takes to reach every server.
+fn revocation_of(r: m::Revocation) -> (e::Revocation, Duration) {
+    match r {
+        m::Revocation::UntilExpiry => (e::Revocation::None, Duration::ZERO),
+        m::Revocation::Denylist { propagation } => (
+            e::Revocation::Denylist,
+            propagation.map_or(Duration::ZERO, duration),
+        ),
+        m::Revocation::NotBefore { propagation } => (
+            e::Revocation::PerUserNotBefore,
+            propagation.map_or(Duration::ZERO, duration),
+        ),
+        m::Revocation::DenylistAndNotBefore { propagation } => (
+            e::Revocation::DenylistAndNotBefore,
+            propagation.map_or(Duration::ZERO, duration),
+        ),
+    }
+}
+
 /// Logout, password change, disable, admin revoke, privilege change, sensitive actions, pings.
 fn endings(d: &mut Deriver<'_>) {
     let logouts = d.all(|k| match k {
@@ -620,7 +627,7 @@ fn endings(d: &mut Deriver<'_>) {
     // Each logout node keeps its own behaviour in the plan's ops; the policy holds what the
     // flow's plain "log out" does (its first this-device logout, else the first one), which is
     // what a user who logs out at the end of a visit gets.
-    let mut everywhere = e::LogoutEverywhere::NotOffered;
+    let mut everywhere = d.policy.logout.everywhere;
     let plain = logouts
         .iter()
         .find(|(_, l)| l.scope == e::LogoutScope::ThisDevice)
@@ -645,26 +652,32 @@ fn endings(d: &mut Deriver<'_>) {
         d.set_id(Setting::LogoutInvalidation, id);
     }
     let (invalidation, refresh_on_logout) = plain.map_or(
-        (
-            e::LogoutInvalidation::ServerSide,
-            e::RefreshOnLogout::Revoke,
-        ),
+        (d.policy.logout.invalidation, d.policy.refresh.on_logout),
         |l| (l.invalidation, l.refresh),
     );
-    if d.policy.mechanism == e::Mechanism::ClientCookie
-        && d.policy.tokens.revocation == e::Revocation::None
-    {
+    if d.policy.mechanism == e::Mechanism::ClientCookie {
+        // A cookie session ends early only through a drawn revocation: a denylist for one
+        // device's logout, a per-user not-before for logging out everywhere.
+        let revocation = d.policy.tokens.revocation;
         let claims_server: Vec<NodeId> = logouts
             .iter()
-            .filter(|(_, l)| l.invalidation == e::LogoutInvalidation::ServerSide)
+            .filter(|(_, l)| {
+                l.invalidation == e::LogoutInvalidation::ServerSide
+                    && match l.scope {
+                        e::LogoutScope::ThisDevice => !revocation.denylist(),
+                        e::LogoutScope::Everywhere => !revocation.not_before(),
+                    }
+            })
             .map(|(id, _)| id.clone())
             .collect();
         if !claims_server.is_empty() {
             d.diagnostics.push(CompileDiagnostic {
                 nodes: claims_server,
                 message: "this logout is drawn as ending the session on the server, but the \
-                          session is a client-side cookie and no revocation list is drawn: the \
-                          server keeps nothing it could forget, so the old cookie stays valid"
+                          session is a client-side cookie and the revocation this logout needs \
+                          (a denylist for one device, a per-user not-before for all of them) is \
+                          not drawn on the Client cookie session: the server keeps nothing it \
+                          could forget, so the old cookie stays valid"
                     .to_owned(),
             });
         }
@@ -673,7 +686,6 @@ fn endings(d: &mut Deriver<'_>) {
     d.policy.logout.everywhere = everywhere;
     d.policy.refresh.on_logout = refresh_on_logout;
 
-    d.policy.logout.on_credential_change = e::CredentialChange::KeepAll;
     if let Some((id, endpoint)) = d.one("password change", |k| match k {
         NodeKind::PasswordChange {
             ends_other_sessions,
@@ -689,7 +701,6 @@ fn endings(d: &mut Deriver<'_>) {
     }
     d.offers.password_change = d.ids(|k| matches!(k, NodeKind::PasswordChange { .. }));
 
-    d.policy.logout.on_account_disable = e::DisableEffect::KeepSessions;
     let disables = d.operator(|k| match k {
         NodeKind::AccountDisable { ends_sessions } => Some(*ends_sessions),
         _ => None,
@@ -724,10 +735,6 @@ fn endings(d: &mut Deriver<'_>) {
     }
     d.offers.privilege_change = privileges.into_iter().map(|(id, _)| id).collect();
 
-    d.policy.reauth = e::ReauthPolicy {
-        max_auth_age: None,
-        measured_from: e::AuthAge::LastAuthentication,
-    };
     d.offers.sensitive_actions = d.ids(|k| matches!(k, NodeKind::SensitiveAction { .. }));
     if let Some((id, reauth)) = d.one("sensitive action re-authentication", |k| match k {
         NodeKind::SensitiveAction { reauth, .. } => Some(*reauth),
@@ -759,13 +766,8 @@ fn endings(d: &mut Deriver<'_>) {
 
 /// Entry points: what a user holds before verification or MFA, and identity-provider logout.
 fn entries(d: &mut Deriver<'_>) {
-    // Not drawn: an unverified account signs in fully (nothing checks), and neither an MFA
-    // step nor a reset link that is not drawn gives anything.
-    d.policy.account_state = e::AccountStatePolicy {
-        unverified_email: e::PreVerify::Full,
-        mfa_pending: e::PreVerify::None,
-        reset_pending: e::PreVerify::None,
-    };
+    // Not drawn (the baseline): an unverified account signs in fully (nothing checks), and
+    // neither an MFA step nor a reset link that is not drawn gives anything.
     d.offers.sign_in = d.ids(|k| {
         matches!(
             k,
@@ -806,7 +808,6 @@ fn entries(d: &mut Deriver<'_>) {
         d.set_id(Setting::AccountState, &id);
     }
 
-    d.policy.federation.idp_logout = e::IdpLogoutPropagation::Ignored;
     let federated = d.all(|k| match k {
         NodeKind::Sso { idp_logout, .. } | NodeKind::OidcCallback { idp_logout, .. } => {
             Some(*idp_logout)

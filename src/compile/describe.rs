@@ -12,9 +12,11 @@ use crate::model::NodeId;
 pub struct PolicyRow {
     pub setting: Setting,
     pub value: String,
-    /// The nodes the value came from; empty when nothing is drawn and the value says what that
-    /// means.
+    /// The nodes the value came from; empty when nothing is drawn.
     pub from: Vec<NodeId>,
+    /// When nothing is drawn: what that means and why (what frameworks do when nobody
+    /// configured it), from [`super::not_drawn`].
+    pub not_drawn: Option<&'static str>,
 }
 
 /// "10 min", "8 h", "30 days", "1 day 2 h".
@@ -49,10 +51,14 @@ pub fn describe(flow: &Flow) -> Vec<PolicyRow> {
     let p = &flow.policy;
     let mut rows = Vec::new();
     let mut row = |setting: Setting, value: String| {
+        let from = flow.sources.of(setting).to_vec();
         rows.push(PolicyRow {
             setting,
             value,
-            from: flow.sources.of(setting).to_vec(),
+            not_drawn: from
+                .is_empty()
+                .then(|| super::not_drawn(setting, p.mechanism)),
+            from,
         });
     };
     row(
@@ -185,6 +191,25 @@ pub fn describe(flow: &Flow) -> Vec<PolicyRow> {
                     )
                 }
             ),
+        );
+    }
+    if p.mechanism == e::Mechanism::ClientCookie {
+        let t = p.tokens;
+        row(
+            Setting::CookieSessionRevocation,
+            match t.revocation {
+                e::Revocation::None => "none: a cookie is valid until it expires".to_owned(),
+                e::Revocation::Denylist => "denylist".to_owned(),
+                e::Revocation::PerUserNotBefore => "per-user not-before".to_owned(),
+                e::Revocation::DenylistAndNotBefore => "denylist and not-before".to_owned(),
+            } + &if t.revocation_delay.is_zero() {
+                String::new()
+            } else {
+                format!(
+                    ", reaching every server after {}",
+                    human(t.revocation_delay)
+                )
+            },
         );
     }
     if !flow.offers.refresh.is_empty() {

@@ -6,6 +6,7 @@
 //! timeout drawn runs with no idle timeout; a remember-me entry with no lifetime attached issues
 //! tokens that never expire. This module never mutates the map.
 
+mod baseline;
 mod derive;
 mod describe;
 mod graph;
@@ -19,6 +20,7 @@ use std::fmt;
 use crate::engine::Policy;
 use crate::model::{Map, NodeId};
 
+pub use baseline::not_drawn;
 pub use describe::{PolicyRow, describe, human};
 pub use graph::{FlowGraph, Step};
 pub use ops::{Op, Ops, SignIn};
@@ -68,6 +70,8 @@ pub enum Setting {
     RememberMe,
     RememberMeLifetime,
     AccessToken,
+    /// Whether a client-side cookie session can be refused before it expires.
+    CookieSessionRevocation,
     AccessLifetime,
     Refresh,
     RefreshLifetime,
@@ -99,6 +103,7 @@ impl fmt::Display for Setting {
             Setting::RememberMe => "remember-me",
             Setting::RememberMeLifetime => "remember-me lifetime",
             Setting::AccessToken => "access token validation",
+            Setting::CookieSessionRevocation => "cookie session revocation",
             Setting::AccessLifetime => "access token lifetime",
             Setting::Refresh => "refresh token rotation",
             Setting::RefreshLifetime => "refresh token lifetime",
@@ -120,7 +125,7 @@ impl fmt::Display for Setting {
 }
 
 /// Which nodes each setting of a flow's policy came from. A setting with no source was not
-/// drawn, and holds what "not drawn" means (usually: none).
+/// drawn, and holds its baseline value, whose meaning [`not_drawn`] puts in words.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Sources(BTreeMap<Setting, Vec<NodeId>>);
 

@@ -37,7 +37,7 @@ pub fn markdown_report(map: &Map, plan: &Plan, report: &Report, svg: Option<&str
     out.push_str("```\n\n");
 
     out.push_str("## Derived policy\n\n");
-    out.push_str("What the drawing configures, flow by flow; a setting with no node is not drawn, and the value says what that means.\n");
+    out.push_str("What the drawing configures, flow by flow. A setting no node decides is \"not drawn\": the flow runs with what a framework does when nobody configured it, and the last column says what that means.\n");
     for flow in &plan.flows {
         let name = map
             .node(&flow.create)
@@ -57,10 +57,9 @@ pub fn markdown_report(map: &Map, plan: &Plan, report: &Report, svg: Option<&str
                 "| {} | {} | {} |",
                 row.setting,
                 markdown_escape(&row.value),
-                if from.is_empty() {
-                    "—".to_owned()
-                } else {
-                    from.join(", ")
+                match row.not_drawn {
+                    Some(why) => format!("not drawn: {}", markdown_escape(why)),
+                    None => from.join(", "),
                 }
             );
         }

@@ -225,6 +225,11 @@ pub enum NodeKind {
         signed: bool,
         encrypted: bool,
         fields: Vec<Field>,
+        /// How a cookie can be refused before it expires. The server keeps nothing for such a
+        /// session, so only a drawn denylist or per-user not-before can end one early; older
+        /// files without the field mean `UntilExpiry`, what Flask or Rails' cookie store do.
+        #[serde(default = "until_expiry")]
+        revocation: Revocation,
     },
     /// Where the client keeps a credential.
     ClientStorage {
@@ -387,11 +392,21 @@ impl NodeKind {
             ExpiryWarning { before, .. } => format!("warn {before} before"),
             ServerStore { backend, fields } => format!("{backend}, {} fields", fields.len()),
             SignedToken { algorithm, .. } => format!("{algorithm}"),
-            ClientCookieSession { signed, .. } => {
-                if *signed {
-                    "signed cookie".to_owned()
+            ClientCookieSession {
+                signed, revocation, ..
+            } => {
+                let cookie = if *signed {
+                    "signed cookie"
                 } else {
-                    "unsigned cookie".to_owned()
+                    "unsigned cookie"
+                };
+                match revocation {
+                    Revocation::UntilExpiry => cookie.to_owned(),
+                    Revocation::Denylist { .. } => format!("{cookie}, denylist"),
+                    Revocation::NotBefore { .. } => format!("{cookie}, not-before"),
+                    Revocation::DenylistAndNotBefore { .. } => {
+                        format!("{cookie}, denylist + not-before")
+                    }
                 }
             }
             ClientStorage { holds, location } => format!("{holds} in {location}"),
@@ -430,6 +445,22 @@ impl NodeKind {
                         propagation: Some(p),
                     }
                     | Revocation::NotBefore {
+                        propagation: Some(p),
+                    }
+                    | Revocation::DenylistAndNotBefore {
+                        propagation: Some(p),
+                    },
+                ..
+            }
+            | ClientCookieSession {
+                revocation:
+                    Revocation::Denylist {
+                        propagation: Some(p),
+                    }
+                    | Revocation::NotBefore {
+                        propagation: Some(p),
+                    }
+                    | Revocation::DenylistAndNotBefore {
                         propagation: Some(p),
                     },
                 ..
@@ -571,6 +602,7 @@ impl NodeKind {
                 signed: true,
                 encrypted: true,
                 fields: vec![Field::new("user_id", FieldKind::Identity)],
+                revocation: Revocation::UntilExpiry,
             },
             ClientStorage {
                 holds: Credential::SessionId,
@@ -874,7 +906,11 @@ pub enum Algorithm {
 }
 words!(Algorithm { Hs256 => "HS256", Rs256 => "RS256", Es256 => "ES256", EdDsa => "EdDSA" });
 
-/// How a signed token can be revoked before it expires.
+fn until_expiry() -> Revocation {
+    Revocation::UntilExpiry
+}
+
+/// How a signed token or a client-side cookie session can be revoked before it expires.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Revocation {
     /// Valid until `exp`, whatever happens (JWT-NO-REVOKE).
@@ -884,6 +920,9 @@ pub enum Revocation {
     Denylist { propagation: Option<Span> },
     /// Tokens issued before a per-user "not before" time are refused.
     NotBefore { propagation: Option<Span> },
+    /// Both: a denylist for one device's logout, a per-user not-before for "everywhere"
+    /// (password change, disable, an administrator's kill).
+    DenylistAndNotBefore { propagation: Option<Span> },
 }
 
 /// A field kept in the session, tagged by what it is.

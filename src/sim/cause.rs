@@ -8,7 +8,8 @@ use super::shard::{FlowInfo, ms};
 use super::users::human_ms;
 use crate::compile::{Profile, Setting};
 use crate::engine::{
-    Activity, CredentialKind, ExpCheck, Grounds, LogoutInvalidation, RevocationCheck, TimerCheck,
+    Activity, CredentialKind, ExpCheck, Grounds, LogoutInvalidation, LogoutScope, RevocationCheck,
+    TimerCheck,
 };
 use crate::model::NodeId;
 use crate::report::Gap;
@@ -245,6 +246,8 @@ pub(super) enum Ending {
     Logout {
         node: NodeId,
         invalidation: LogoutInvalidation,
+        /// One device's logout or all of them (which revocation it needs).
+        scope: LogoutScope,
         ended: u32,
     },
     /// A password change at `node` that keeps (`keeps`) or ends other sessions.
@@ -274,6 +277,7 @@ pub(super) fn survived(
     };
     if let Some(latency) = later {
         let mut nodes = info.from(Setting::AccessToken);
+        nodes.extend(info.from(Setting::CookieSessionRevocation));
         nodes.push(action_node.clone());
         return Cause::new(
             Gap::RevokeLatency,
@@ -292,6 +296,7 @@ pub(super) fn survived(
             invalidation: LogoutInvalidation::ClientOnly,
             node,
             ended,
+            ..
         } => Some(Cause::new(
             Gap::LogoutServerNoop,
             vec![node.clone()],
@@ -354,7 +359,7 @@ pub(super) fn survived(
                 ),
             )
         }
-        (CredentialKind::CookieSession, _) => {
+        (CredentialKind::CookieSession, RevocationCheck::NotPossible) => {
             let mut nodes = info.from(Setting::Mechanism);
             nodes.extend(info.from(Setting::SessionData));
             nodes.push(action_node.clone());
@@ -364,7 +369,28 @@ pub(super) fn survived(
                 format!(
                     "The whole session lives in a signed cookie and the server keeps nothing it \
                      could forget: the {action_text} cannot end it, and a copy of the old cookie \
-                     is still accepted. Keep a revocation list (or move the session server-side)."
+                     is still accepted. Draw a denylist and per-user not-before on the client \
+                     cookie session (or move the session server-side)."
+                ),
+            )
+        }
+        (CredentialKind::CookieSession, _) => {
+            let mut nodes = info.from(Setting::CookieSessionRevocation);
+            nodes.push(action_node.clone());
+            let needs = match ending {
+                Ending::Logout {
+                    scope: LogoutScope::ThisDevice,
+                    ..
+                } => "a denylist (one device's logout)",
+                _ => "a per-user not-before (every session of the user)",
+            };
+            Cause::new(
+                action_id,
+                nodes,
+                format!(
+                    "The cookie session's drawn revocation does not cover this kind of ending: \
+                     a {action_text} needs {needs}, so a copy of the old cookie is still \
+                     accepted. Draw denylist + not-before on the client cookie session."
                 ),
             )
         }

@@ -27,7 +27,19 @@ pub(super) struct Collected(BTreeMap<(usize, Gap), Observation>);
 
 impl Collected {
     pub(super) fn add(&mut self, o: Observation) {
-        match self.0.get(&(o.flow, o.id)) {
+        match self.0.get_mut(&(o.flow, o.id)) {
+            // The same gap for the same cause seen at another node (two logouts that both
+            // leave the cookie valid): one finding naming both, with the shorter trace.
+            Some(kept) if kept.explanation == o.explanation => {
+                for n in &o.nodes {
+                    if !kept.nodes.contains(n) {
+                        kept.nodes.push(n.clone());
+                    }
+                }
+                if o.trace.len() < kept.trace.len() {
+                    kept.trace = o.trace;
+                }
+            }
             // Ties keep the earlier one, so shard order decides, not thread timing.
             Some(kept) if kept.trace.len() <= o.trace.len() => {}
             _ => {

@@ -159,6 +159,7 @@ fn node_ui(
     }
 
     settings_ui(ui, map, plan, node);
+    not_drawn_ui(ui, plan, node);
     findings_ui(ui, findings.iter().filter(|f| f.nodes.contains(&node.id)));
 }
 
@@ -200,6 +201,26 @@ fn settings_ui(ui: &mut Ui, map: &Map, plan: &Plan, node: &Node) {
         .filter(|d| d.nodes.contains(&node.id))
     {
         ui.label(RichText::new(format!("⚠ {}", d.message)).color(ui.visuals().warn_fg_color));
+    }
+}
+
+/// On a Create session stage: what its flow leaves undrawn, and what the simulation runs with
+/// there (what frameworks do when nobody configured it), so a team sees what it did not decide.
+fn not_drawn_ui(ui: &mut Ui, plan: &Plan, node: &Node) {
+    let Some(flow) = plan.flows.iter().find(|f| f.create == node.id) else {
+        return;
+    };
+    let rows: Vec<_> = compile::describe(flow)
+        .into_iter()
+        .filter_map(|r| r.not_drawn.map(|why| (r.setting, r.value, why)))
+        .collect();
+    if rows.is_empty() {
+        return;
+    }
+    section(ui, &format!("Not drawn in this flow ({})", rows.len()));
+    for (setting, value, why) in rows {
+        ui.label(format!("• {setting}: {value}")).on_hover_text(why);
+        ui.label(RichText::new(format!("  {why}")).weak().small());
     }
 }
 
@@ -373,9 +394,11 @@ fn kind_ui(ui: &mut Ui, kind: &mut NodeKind) {
             signed,
             encrypted,
             fields,
+            revocation,
         } => {
             check_row(ui, "Signed", signed);
             check_row(ui, "Encrypted", encrypted);
+            revocation_rows(ui, revocation);
             fields_rows(ui, fields);
         }
         ClientStorage { holds, location } => {
@@ -560,11 +583,17 @@ fn refresh_rotation_rows(ui: &mut Ui, rotation: &mut RefreshRotation) {
 }
 
 fn revocation_rows(ui: &mut Ui, revocation: &mut Revocation) {
-    const KINDS: [&str; 3] = ["none (valid until exp)", "denylist", "per-user not-before"];
+    const KINDS: [&str; 4] = [
+        "none (valid until exp)",
+        "denylist",
+        "per-user not-before",
+        "denylist + not-before",
+    ];
     let (current, propagation) = match *revocation {
         Revocation::UntilExpiry => (0, None),
         Revocation::Denylist { propagation } => (1, propagation),
         Revocation::NotBefore { propagation } => (2, propagation),
+        Revocation::DenylistAndNotBefore { propagation } => (3, propagation),
     };
     row(ui, "Revocation", |ui, name| {
         let (response, chosen) = choice(ui, "revocation", current, &KINDS);
@@ -573,11 +602,14 @@ fn revocation_rows(ui: &mut Ui, revocation: &mut Revocation) {
             *revocation = match i {
                 0 => Revocation::UntilExpiry,
                 1 => Revocation::Denylist { propagation },
-                _ => Revocation::NotBefore { propagation },
+                2 => Revocation::NotBefore { propagation },
+                _ => Revocation::DenylistAndNotBefore { propagation },
             };
         }
     });
-    if let Revocation::Denylist { propagation } | Revocation::NotBefore { propagation } = revocation
+    if let Revocation::Denylist { propagation }
+    | Revocation::NotBefore { propagation }
+    | Revocation::DenylistAndNotBefore { propagation } = revocation
     {
         optional_span_rows(ui, "Propagation delay", propagation, Span::Seconds(30));
     }

@@ -162,7 +162,7 @@ fn presentation_mode_shows_the_canvas_and_the_findings_in_large_type() {
         harness.query_by_label("Palette").is_none(),
         "panels are hidden"
     );
-    harness.get_by_label("31 findings");
+    harness.get_by_label("30 findings");
     harness
         .get_by_label_contains("Logout does not end the session on the server")
         .click();

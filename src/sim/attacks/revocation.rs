@@ -29,8 +29,10 @@ pub(super) fn replay_after_logout(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
         &s.credential.value,
         &NEARBY,
     );
+    let endpoint = lab.logout_endpoint(&logout);
     let ending = cause::Ending::Logout {
-        invalidation: lab.logout_endpoint(&logout).invalidation,
+        invalidation: endpoint.invalidation,
+        scope: endpoint.scope,
         node: logout,
         ended: out.ended,
     };
@@ -151,8 +153,10 @@ pub(super) fn logout_everywhere(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
     let Ok(accepted) = r else {
         return Some(Attempt::default());
     };
+    let endpoint = lab.logout_endpoint(&everywhere);
     let ending = cause::Ending::Logout {
-        invalidation: lab.logout_endpoint(&everywhere).invalidation,
+        invalidation: endpoint.invalidation,
+        scope: endpoint.scope,
         node: everywhere,
         ended: out.ended,
     };
