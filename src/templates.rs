@@ -29,7 +29,25 @@ pub const ALL: &[Template] = bundled!(
     "mobile-api",
     "sso-oidc",
     "legacy-shop",
+    "flask-login",
+    "django",
+    "express-session",
+    "rails-cookie-store",
+    "spring-session",
+    "aspnet-core-cookie",
 );
+
+/// The templates that draw what a widely used stack does out of the box (every node's notes cite
+/// the framework setting and its documented default): a team picks its stack and sees its gaps
+/// before drawing anything else. The others are designed maps, good or deliberately bad.
+pub const FRAMEWORK_DEFAULTS: &[&str] = &[
+    "flask-login",
+    "django",
+    "express-session",
+    "rails-cookie-store",
+    "spring-session",
+    "aspnet-core-cookie",
+];
 
 /// The template the app opens on when there is nothing else to open.
 pub const DEFAULT: &str = "banking";
@@ -39,6 +57,11 @@ pub fn find(name: &str) -> Option<&'static Template> {
 }
 
 impl Template {
+    /// Whether this template shows a framework's defaults rather than a designed map.
+    pub fn is_framework_default(&self) -> bool {
+        FRAMEWORK_DEFAULTS.contains(&self.name)
+    }
+
     /// Parses the template; the path in messages is the template's file under `templates/`.
     pub fn load(&self) -> Result<Loaded, LoadError> {
         model::load_str(self.text, &self.path())

@@ -846,8 +846,10 @@ fn set(pairs: &[(&'static str, &str)]) -> BTreeSet<(&'static str, String)> {
 
 #[test]
 fn well_designed_templates_have_no_high_or_critical_static_finding() {
+    // The legacy shop is drawn as found; framework defaults show what nobody configured.
     let well_designed = templates::ALL
         .iter()
+        .filter(|t| !t.is_framework_default())
         .map(|t| t.name)
         .filter(|name| *name != "legacy-shop");
     for name in well_designed {

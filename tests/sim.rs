@@ -647,6 +647,60 @@ fn every_template_gives_the_findings_its_drawing_deserves() {
             &["SESS-ID-PREDICTABLE", "LOGOUT-SERVER-NOOP"],
             &[],
         ),
+        // Framework defaults (each node's notes cite the setting and its default).
+        (
+            // A signed cookie session nobody can revoke; Flask-Login's remember_token is the
+            // user id and an HMAC, never rotated, never expired on the server.
+            "flask-login",
+            &[
+                "LOGOUT-SERVER-NOOP",
+                "REMEMBER-NO-MAX",
+                "REMEMBER-STATIC",
+                "SESS-IDLE-NONE",
+                "SESS-ABS-TOO-LONG",
+            ],
+            &[
+                "SESS-FIX-NOROTATE",
+                "SESS-EXPIRY-CLIENTSIDE",
+                "SESS-ABS-NONE",
+            ],
+        ),
+        (
+            // SESSION_COOKIE_AGE two weeks, nothing slides; login cycles the key, logout
+            // flushes, a password change ends the other sessions.
+            "django",
+            &["SESS-IDLE-NONE", "SESS-ABS-TOO-LONG"],
+            &[
+                "LOGOUT-SERVER-NOOP",
+                "SESS-FIX-NOROTATE",
+                "CRED-CHANGE-SURVIVE",
+                "ACCT-DISABLE-SURVIVE",
+            ],
+        ),
+        (
+            // No regenerate() on login, maxAge null: fixation and sessions that never end.
+            "express-session",
+            &["SESS-FIX-NOROTATE", "SESS-IDLE-NONE", "SESS-ABS-NONE"],
+            &["LOGOUT-SERVER-NOOP"],
+        ),
+        (
+            // reset_session gives this browser a new cookie; a copy of the old one still works.
+            "rails-cookie-store",
+            &["LOGOUT-SERVER-NOOP", "SESS-IDLE-NONE", "SESS-ABS-NONE"],
+            &["SESS-EXPIRY-CLIENTSIDE", "SESS-FIX-NOROTATE"],
+        ),
+        (
+            // 30 min sliding idle timeout, changeSessionId on login, no absolute lifetime.
+            "spring-session",
+            &["SESS-ABS-NONE"],
+            &["SESS-IDLE-NONE", "SESS-FIX-NOROTATE", "LOGOUT-SERVER-NOOP"],
+        ),
+        (
+            // A 14-day sliding ticket the server checks but cannot revoke.
+            "aspnet-core-cookie",
+            &["LOGOUT-SERVER-NOOP", "SESS-ABS-NONE", "SESS-IDLE-TOO-LONG"],
+            &["SESS-EXPIRY-CLIENTSIDE", "SESS-IDLE-NONE"],
+        ),
     ];
     for t in templates::ALL {
         let (_, present, absent) = expect

@@ -126,13 +126,20 @@ pub(super) fn outlived(
         (TimerCheck::NotConfigured, Outlived::Busy { age_ms }) => {
             let mut nodes = info.from(Setting::IdleTimeout);
             nodes.push(info.create.clone());
+            // Quote the idle timeout only where one is drawn (and slid): the cause is the
+            // missing cap either way.
+            let why = if grounds.idle == TimerCheck::NotConfigured {
+                "nothing ends a session in use"
+            } else {
+                "the idle timeout slides with every request"
+            };
             Some(Cause::new(
                 Gap::SessAbsNone,
                 nodes,
                 format!(
-                    "No absolute timeout is drawn: the idle timeout slides with every request, \
-                     so a session kept busy never ends. Here it was still accepted {} after \
-                     sign-in, past profile {profile_name}'s limit. Attach an absolute timeout.",
+                    "No absolute timeout is drawn: {why}, so a session kept busy never ends. \
+                     Here it was still accepted {} after sign-in, past profile \
+                     {profile_name}'s limit. Attach an absolute timeout.",
                     human_ms(*age_ms)
                 ),
             ))
@@ -292,20 +299,27 @@ pub(super) fn survived(
     }
     // What the ending itself did, from its own drawing and the engine's answer.
     let own = match ending {
+        // On a cookie session that cannot be revoked, a client-only logout is all there is: the
+        // cause is the missing revocation (below), not this node's choice.
         Ending::Logout {
             invalidation: LogoutInvalidation::ClientOnly,
             node,
             ended,
             ..
-        } => Some(Cause::new(
-            Gap::LogoutServerNoop,
-            vec![node.clone()],
-            format!(
-                "This logout is drawn as client-only: it clears the browser's cookie, and the \
-                 server ends nothing ({ended} session(s) ended), so anyone holding a copy of \
-                 the credential is still signed in. Invalidate the session on the server."
-            ),
-        )),
+        } if !(grounds.credential == CredentialKind::CookieSession
+            && grounds.revocation == RevocationCheck::NotPossible) =>
+        {
+            Some(Cause::new(
+                Gap::LogoutServerNoop,
+                vec![node.clone()],
+                format!(
+                    "This logout is drawn as client-only: it clears the browser's cookie, and \
+                     the server ends nothing ({ended} session(s) ended), so anyone holding a \
+                     copy of the credential is still signed in. Invalidate the session on the \
+                     server."
+                ),
+            ))
+        }
         Ending::PasswordChange { node, keeps: true } => Some(Cause::new(
             Gap::CredChangeSurvive,
             vec![node.clone()],

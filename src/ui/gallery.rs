@@ -87,18 +87,34 @@ pub fn gallery_ui(
         egui::ScrollArea::vertical()
             .max_height(max_height.max(200.0))
             .show(ui, |ui| {
-                egui::Grid::new("gallery-cards")
-                    .spacing([12.0, 12.0])
-                    .show(ui, |ui| {
-                        for (i, entry) in state.entries.iter().enumerate() {
-                            if card_ui(ui, entry).clicked() {
-                                choice = Some(GalleryChoice::Create(entry.template.name));
+                let groups = [
+                    ("Designed maps", false),
+                    (
+                        "Framework defaults: what a stack does when nobody configured it",
+                        true,
+                    ),
+                ];
+                for (heading, frameworks) in groups {
+                    ui.strong(heading);
+                    ui.add_space(4.0);
+                    egui::Grid::new(("gallery-cards", frameworks))
+                        .spacing([12.0, 12.0])
+                        .show(ui, |ui| {
+                            let entries = state
+                                .entries
+                                .iter()
+                                .filter(|e| e.template.is_framework_default() == frameworks);
+                            for (i, entry) in entries.enumerate() {
+                                if card_ui(ui, entry).clicked() {
+                                    choice = Some(GalleryChoice::Create(entry.template.name));
+                                }
+                                if (i + 1) % COLUMNS == 0 {
+                                    ui.end_row();
+                                }
                             }
-                            if (i + 1) % COLUMNS == 0 {
-                                ui.end_row();
-                            }
-                        }
-                    });
+                        });
+                    ui.add_space(12.0);
+                }
             });
         ui.add_space(8.0);
         ui.horizontal(|ui| {
