@@ -13,6 +13,7 @@ use super::export_dialog::{self, ExportAction, ExportDialog};
 use super::gallery::{self, GalleryChoice, GalleryState};
 use super::inspector::{self, InspectorState};
 use super::palette::{self, PaletteState};
+use super::path_field::{self, PathField};
 use super::replay::{self, Replay};
 use super::simulation::{self, SimulationPanel};
 use super::{Startup, clipboard, layout, recovery};
@@ -26,6 +27,8 @@ use crate::templates;
 const AUTOSAVE_EVERY: Duration = Duration::from_secs(5);
 /// Recent files remembered.
 const RECENT_MAX: usize = 8;
+/// The file type of maps, for the path field and the system dialog.
+const MAP_FILTER: (&str, &str) = ("SessionMap map", "ron");
 
 /// A keyboard shortcut, shown in menus and the help overlay.
 struct Shortcut {
@@ -99,8 +102,23 @@ const PREFERENCES_KEY: &str = "sessionmap-preferences";
 
 /// A question the window is waiting on.
 enum Dialog {
-    /// The document has unsaved changes; what to do before `then`.
-    Discard { then: Pending },
+    /// The document has unsaved changes; what to do before `then`. `error` is why saving
+    /// failed: the prompt stays, and so does the work.
+    Discard {
+        then: Pending,
+        error: Option<String>,
+    },
+    /// Where to save the document (then do `then`, if anything waits on the save).
+    SaveAs {
+        field: PathField,
+        then: Option<Pending>,
+        error: Option<String>,
+    },
+    /// Which file to open.
+    Open {
+        field: PathField,
+        error: Option<String>,
+    },
     /// A recovery file from a crashed session was found.
     Recover(Box<recovery::Recovery>),
     /// Something went wrong; say so.
@@ -119,6 +137,8 @@ enum Answer {
     Close,
     Proceed(Pending),
     SaveThen(Pending),
+    SaveAt(PathBuf, Option<Pending>),
+    OpenAt(PathBuf),
     Template(&'static str),
     Restore,
     DiscardRecovery,
@@ -326,12 +346,22 @@ impl Editor {
                 self.canvas.fit_next_frame();
                 self.remember(path);
                 self.status = format!("Opened {}", path.display());
-                // A new document starts again at revision 0: rebuild whatever the key says.
-                self.built_for.0 = u64::MAX;
-                self.rebuild();
+                self.switched_map();
             }
             Err(e) => self.dialog = Some(Dialog::Error(e.to_string())),
         }
+    }
+
+    /// Another map is now the document: what was derived from the old one goes (a new document
+    /// starts again at revision 0, so nothing keyed by revision alone may survive), and the
+    /// quick simulation of the new one starts at once.
+    fn switched_map(&mut self) {
+        self.built_for.0 = u64::MAX;
+        self.rebuild();
+        self.sim.new_map();
+        self.replay = None;
+        self.export = None;
+        self.badges = (None, Vec::new());
     }
 
     fn start_from_template(&mut self, name: &str) {
@@ -345,8 +375,7 @@ impl Editor {
                 self.error = None;
                 self.selection = Selection::default();
                 self.canvas.fit_next_frame();
-                self.built_for.0 = u64::MAX;
-                self.rebuild();
+                self.switched_map();
             }
             Err(e) => self.dialog = Some(Dialog::Error(e.to_string())),
         }
@@ -359,58 +388,81 @@ impl Editor {
         self.prefs.recent.truncate(RECENT_MAX);
     }
 
-    /// Saves to the document's file, or asks where. Returns whether it was saved.
-    fn save(&mut self) -> bool {
-        match self.doc.path().map(Path::to_path_buf) {
-            Some(path) => self.save_to(&path),
-            None => self.save_as(),
+    /// Saves to the document's file, or asks where (then does `then`).
+    fn save(&mut self, then: Option<Pending>) {
+        let Some(path) = self.doc.path().map(Path::to_path_buf) else {
+            self.save_as(then);
+            return;
+        };
+        match self.write_to(&path) {
+            Ok(()) => {
+                if let Some(then) = then {
+                    self.proceed(then);
+                }
+            }
+            Err(e) => {
+                self.dialog = Some(match then {
+                    // "Save changes?" stays open with the reason: the work is not lost.
+                    Some(then) => Dialog::Discard {
+                        then,
+                        error: Some(e),
+                    },
+                    None => Dialog::Error(e),
+                })
+            }
         }
     }
 
-    fn save_as(&mut self) -> bool {
-        let suggested = format!("{}.ron", slug(&self.doc.map().title));
-        let Some(path) = rfd::FileDialog::new()
-            .add_filter("SessionMap map", &["ron"])
-            .set_file_name(suggested)
-            .save_file()
-        else {
-            return false;
-        };
-        self.save_to(&path)
+    /// Asks where to save: a path field prefilled beside the document (or in the working
+    /// folder), with Browse for the system dialog.
+    fn save_as(&mut self, then: Option<Pending>) {
+        let name = self.doc.path().and_then(Path::file_name).map_or_else(
+            || format!("{}.ron", slug(&self.doc.map().title)),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        let suggested = path_field::default_folder(self.doc.path()).join(name);
+        self.dialog = Some(Dialog::SaveAs {
+            field: PathField::for_save(&suggested, MAP_FILTER),
+            then,
+            error: None,
+        });
     }
 
-    /// Saves atomically to `path`; the recovery file goes once the work is safe.
+    /// Saves atomically to `path`; the recovery file goes once the work is safe. Returns
+    /// whether it was saved (a failure is shown).
     pub fn save_to(&mut self, path: &Path) -> bool {
-        match self.doc.save_as(path) {
-            Ok(()) => {
-                self.remember(path);
-                self.origin = path.display().to_string();
-                self.status = format!("Saved {}", path.display());
-                if let Some(dir) = &self.options.recovery_dir {
-                    let _ = recovery::discard_recovery(dir);
-                }
-                true
-            }
+        match self.write_to(path) {
+            Ok(()) => true,
             Err(e) => {
-                self.dialog = Some(Dialog::Error(e.to_string()));
+                self.dialog = Some(Dialog::Error(e));
                 false
             }
         }
     }
 
-    fn open_dialog(&mut self) {
-        if let Some(path) = rfd::FileDialog::new()
-            .add_filter("SessionMap map", &["ron"])
-            .pick_file()
-        {
-            self.load(&path);
+    fn write_to(&mut self, path: &Path) -> Result<(), String> {
+        self.doc.save_as(path).map_err(|e| e.to_string())?;
+        self.remember(path);
+        self.origin = path.display().to_string();
+        self.status = format!("Saved {}", path.display());
+        if let Some(dir) = &self.options.recovery_dir {
+            let _ = recovery::discard_recovery(dir);
         }
+        Ok(())
+    }
+
+    fn open_dialog(&mut self) {
+        let folder = path_field::default_folder(self.doc.path());
+        self.dialog = Some(Dialog::Open {
+            field: PathField::for_open(&folder, MAP_FILTER),
+            error: None,
+        });
     }
 
     /// Runs `then` now, or first asks whether to discard unsaved changes.
     fn guarded(&mut self, then: Pending) {
         if self.doc.is_dirty() && self.error.is_none() {
-            self.dialog = Some(Dialog::Discard { then });
+            self.dialog = Some(Dialog::Discard { then, error: None });
         } else {
             self.proceed(then);
         }
@@ -511,13 +563,13 @@ impl Editor {
             self.guarded(Pending::OpenDialog);
         }
         if pressed(&SAVE_AS) {
-            self.save_as();
+            self.save_as(None);
         }
         if pressed(&SAVE) {
-            self.save();
+            self.save(None);
         }
         if pressed(&EXPORT) {
-            self.export = Some(ExportDialog::new(self.theme));
+            self.open_export();
         }
         if pressed(&HELP) {
             self.help = !self.help;
@@ -762,14 +814,14 @@ impl Editor {
                     });
                     ui.separator();
                     if item(ui, &SAVE) {
-                        self.save();
+                        self.save(None);
                     }
                     if item(ui, &SAVE_AS) {
-                        self.save_as();
+                        self.save_as(None);
                     }
                     ui.separator();
                     if item(ui, &EXPORT) {
-                        self.export = Some(ExportDialog::new(self.theme));
+                        self.open_export();
                     }
                     if ui.button("Copy as Mermaid").clicked() {
                         ui.ctx().copy_text(crate::export::mermaid(self.doc.map()));
@@ -890,6 +942,9 @@ impl Editor {
         let Some(output) = output else {
             return;
         };
+        if let Some(show) = output.show_stale_full {
+            self.sim.show_stale_full = show;
+        }
         if let Some(text) = output.copy {
             ui.ctx().copy_text(text);
             self.status = "Copied the finding's evidence as a Mermaid sequence diagram".to_owned();
@@ -1026,6 +1081,15 @@ impl Editor {
         }
     }
 
+    fn open_export(&mut self) {
+        let stem = self.doc.path().and_then(Path::file_stem).map_or_else(
+            || slug(&self.doc.map().title),
+            |s| s.to_string_lossy().into_owned(),
+        );
+        let base = path_field::default_folder(self.doc.path()).join(stem);
+        self.export = Some(ExportDialog::new(self.theme, &base));
+    }
+
     fn export_ui(&mut self, ctx: &egui::Context) {
         let Some(dialog) = self.export.as_mut() else {
             return;
@@ -1137,18 +1201,24 @@ impl Editor {
     }
 
     fn dialogs(&mut self, ctx: &egui::Context) {
-        let Some(dialog) = self.dialog.take() else {
+        let Some(mut dialog) = self.dialog.take() else {
             return;
         };
         let mut answer = Answer::Wait;
         match &dialog {
-            Dialog::Discard { then } => {
+            Dialog::Discard { then, error } => {
                 egui::Modal::new(egui::Id::unique("discard")).show(ctx, |ui| {
                     ui.heading("Save changes?");
                     ui.label(format!(
                         "\"{}\" has changes that are not saved.",
                         self.doc.map().title
                     ));
+                    if let Some(e) = error {
+                        ui.colored_label(
+                            ui.visuals().error_fg_color,
+                            format!("Saving failed, nothing was lost: {e}"),
+                        );
+                    }
                     ui.horizontal(|ui| {
                         if ui.button("Save").clicked() {
                             answer = Answer::SaveThen(then.clone());
@@ -1184,6 +1254,54 @@ impl Editor {
                     });
                 });
             }
+            Dialog::SaveAs { field, then, error } => {
+                let mut field = field.clone();
+                egui::Modal::new(egui::Id::unique("save-as")).show(ctx, |ui| {
+                    ui.set_width(560.0);
+                    ui.heading("Save as");
+                    let submitted = field.ui(ui);
+                    if let Some(e) = error {
+                        ui.colored_label(ui.visuals().error_fg_color, e);
+                    }
+                    ui.horizontal(|ui| {
+                        if (ui.button("Save").clicked() || submitted)
+                            && let Some(path) = field.path()
+                        {
+                            answer = Answer::SaveAt(path, then.clone());
+                        }
+                        if ui.button("Cancel").clicked() {
+                            answer = Answer::Close;
+                        }
+                    });
+                });
+                if let Dialog::SaveAs { field: kept, .. } = &mut dialog {
+                    *kept = field;
+                }
+            }
+            Dialog::Open { field, error } => {
+                let mut field = field.clone();
+                egui::Modal::new(egui::Id::unique("open")).show(ctx, |ui| {
+                    ui.set_width(560.0);
+                    ui.heading("Open a map");
+                    let submitted = field.ui(ui);
+                    if let Some(e) = error {
+                        ui.colored_label(ui.visuals().error_fg_color, e);
+                    }
+                    ui.horizontal(|ui| {
+                        if (ui.button("Open").clicked() || submitted)
+                            && let Some(path) = field.path()
+                        {
+                            answer = Answer::OpenAt(path);
+                        }
+                        if ui.button("Cancel").clicked() {
+                            answer = Answer::Close;
+                        }
+                    });
+                });
+                if let Dialog::Open { field: kept, .. } = &mut dialog {
+                    *kept = field;
+                }
+            }
             Dialog::Error(message) => {
                 egui::Modal::new(egui::Id::unique("error")).show(ctx, |ui| {
                     ui.heading("That did not work");
@@ -1204,21 +1322,43 @@ impl Editor {
             Answer::Wait => self.dialog = Some(dialog),
             Answer::Close => {}
             Answer::Proceed(then) => self.proceed(then),
-            Answer::SaveThen(then) => {
-                if self.save() {
-                    self.proceed(then);
+            Answer::SaveThen(then) => self.save(Some(then)),
+            Answer::SaveAt(path, then) => match self.write_to(&path) {
+                Ok(()) => {
+                    if let Some(then) = then {
+                        self.proceed(then);
+                    }
                 }
-            }
+                // The prompt stays, with the reason and the path as typed.
+                Err(e) => {
+                    if let Dialog::SaveAs { error, .. } = &mut dialog {
+                        *error = Some(e);
+                    }
+                    self.dialog = Some(dialog);
+                }
+            },
+            Answer::OpenAt(path) => match Document::open(&path) {
+                Ok(_) => self.load(&path),
+                Err(e) => {
+                    if let Dialog::Open { error, .. } = &mut dialog {
+                        *error = Some(e.to_string());
+                    }
+                    self.dialog = Some(dialog);
+                }
+            },
             Answer::Template(name) => self.guarded(Pending::Template(name)),
             Answer::Restore => {
                 if let Dialog::Recover(found) = dialog {
                     // The recovery file stays until the work is saved.
+                    self.origin = found.original_path.as_ref().map_or_else(
+                        || "recovered, never saved".to_owned(),
+                        |p| p.display().to_string(),
+                    );
                     self.doc = found.into_document();
                     self.error = None;
                     self.selection = Selection::default();
                     self.canvas.fit_next_frame();
-                    self.built_for.0 = u64::MAX;
-                    self.rebuild();
+                    self.switched_map();
                 }
             }
             Answer::DiscardRecovery => {

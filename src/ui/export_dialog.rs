@@ -1,10 +1,11 @@
 //! File > Export: choose a format, see a preview of exactly what will be written, save it where
 //! you choose, or copy the Mermaid text. Exporting never changes the map.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use egui::{RichText, ScrollArea, TextureHandle, TextureOptions};
 
+use super::path_field::PathField;
 use crate::compile;
 use crate::export::{self, geometry::Theme};
 use crate::model::{self, Map};
@@ -58,6 +59,12 @@ pub struct ExportDialog {
     pub scale: f32,
     /// Mark nodes with findings on SVG and PNG.
     pub badges: bool,
+    /// Where the export goes: a path typed in the window (Browse asks the system dialog).
+    pub field: PathField,
+    /// The format the field's extension was set for.
+    field_kind: ExportKind,
+    /// What the last save said (written, or why not), shown in the dialog.
+    pub message: Option<Result<String, String>>,
     /// What the preview was made for, and the preview itself.
     made_for: Option<(u64, ExportKind, Theme, bool)>,
     preview: Preview,
@@ -71,12 +78,20 @@ enum Preview {
 }
 
 impl ExportDialog {
-    pub fn new(theme: Theme) -> Self {
+    /// The dialog for a map whose exports go to `base` plus the format's extension.
+    pub fn new(theme: Theme, base: &Path) -> Self {
+        let kind = ExportKind::Svg;
         ExportDialog {
-            kind: ExportKind::Svg,
+            kind,
             theme,
             scale: 2.0,
             badges: false,
+            field: PathField::for_save(
+                &base.with_extension(kind.extension()),
+                (kind.name(), kind.extension()),
+            ),
+            field_kind: kind,
+            message: None,
             made_for: None,
             preview: Preview::None,
         }
@@ -207,8 +222,24 @@ pub fn export_ui(
                     Preview::None => {}
                 });
             ui.separator();
+            if dialog.field_kind != dialog.kind {
+                let kind = dialog.kind;
+                dialog.field.set_extension(kind.extension());
+                dialog.field.set_filter((kind.name(), kind.extension()));
+                dialog.field_kind = kind;
+            }
+            let submitted = dialog.field.ui(ui);
+            match &dialog.message {
+                Some(Ok(done)) => {
+                    ui.label(done);
+                }
+                Some(Err(e)) => {
+                    ui.colored_label(ui.visuals().error_fg_color, e);
+                }
+                None => {}
+            }
             ui.horizontal(|ui| {
-                if ui.button("Save…").clicked() {
+                if ui.button("Save").clicked() || submitted {
                     action = save(dialog, map, findings, file);
                 }
                 if ui.button("Copy Mermaid").clicked() {
@@ -256,25 +287,26 @@ fn refresh(
     };
 }
 
-fn save(dialog: &ExportDialog, map: &Map, findings: &[Finding], file: &str) -> ExportAction {
-    let kind = dialog.kind;
-    let name = format!(
-        "{}.{}",
-        Path::new(file)
-            .file_stem()
-            .map_or("map".into(), |s| s.to_string_lossy()),
-        kind.extension()
-    );
-    let Some(path): Option<PathBuf> = rfd::FileDialog::new()
-        .add_filter(kind.name(), &[kind.extension()])
-        .set_file_name(name)
-        .save_file()
-    else {
+fn save(dialog: &mut ExportDialog, map: &Map, findings: &[Finding], file: &str) -> ExportAction {
+    let Some(path) = dialog.field.path() else {
+        dialog.message = Some(Err(
+            "Type the file to write, or choose it with Browse.".into()
+        ));
         return ExportAction::None;
     };
     let badges: &[Finding] = if dialog.badges { findings } else { &[] };
+    let kind = dialog.kind;
     match write_export(kind, &path, map, dialog.theme, dialog.scale, badges, file) {
-        Ok(()) => ExportAction::Done(format!("Exported {}", path.display())),
-        Err(e) => ExportAction::Done(format!("Export failed: {e}")),
+        Ok(()) => {
+            let done = format!("Exported {}", path.display());
+            dialog.message = Some(Ok(done.clone()));
+            ExportAction::Done(done)
+        }
+        Err(e) => {
+            // The dialog stays open with the reason; the status bar says it too.
+            let failed = format!("Export to {} failed: {e}", path.display());
+            dialog.message = Some(Err(failed.clone()));
+            ExportAction::Done(failed)
+        }
     }
 }

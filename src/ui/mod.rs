@@ -15,6 +15,7 @@ mod inspector;
 mod layout;
 mod minimap;
 mod palette;
+mod path_field;
 mod recovery;
 mod replay;
 mod simulation;

@@ -26,12 +26,15 @@ const DEBOUNCE: f64 = 0.4;
 /// A simulation running on a worker thread.
 struct Job {
     revision: u64,
+    users: u64,
+    days: u32,
     control: Arc<Control>,
     handle: JoinHandle<Result<(Outcome, Report), SimError>>,
 }
 
 impl Job {
     fn start(map: &Map, revision: u64, builder: Builder, file: String) -> Self {
+        let (users, days) = (builder.users, builder.days);
         let control = Arc::new(Control::default());
         let map = map.clone();
         let watched = Arc::clone(&control);
@@ -45,15 +48,21 @@ impl Job {
         });
         Job {
             revision,
+            users,
+            days,
             control,
             handle,
         }
     }
 }
 
-/// A finished run and the map revision it was made for.
+/// A finished run, the map revision it was made for and the population it ran.
 pub struct RunResult {
     pub revision: u64,
+    pub users: u64,
+    pub days: u32,
+    /// A full run (the panel's population) rather than the quick one.
+    pub full: bool,
     pub outcome: Outcome,
     pub report: Report,
 }
@@ -76,6 +85,10 @@ pub struct SimulationPanel {
     comparison: Option<(ResultKey, Comparison)>,
     seen_revision: u64,
     changed_at: f64,
+    /// Start the quick simulation without waiting for the debounce (a new map).
+    start_now: bool,
+    /// Show the last full run even though the map changed since (it stays until the next run).
+    pub show_stale_full: bool,
     pub error: Option<String>,
 }
 
@@ -95,6 +108,8 @@ impl Default for SimulationPanel {
             comparison: None,
             seen_revision: u64::MAX,
             changed_at: 0.0,
+            start_now: true,
+            show_stale_full: false,
             error: None,
         }
     }
@@ -111,9 +126,47 @@ fn key_of(r: &RunResult) -> ResultKey {
     )
 }
 
+/// "10,000 users × 1 day".
+fn population(r: &RunResult) -> String {
+    format!(
+        "{} users × {} day{}",
+        thousands(r.users),
+        r.days,
+        if r.days == 1 { "" } else { "s" }
+    )
+}
+
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Where a result comes from: "quick run, 10,000 users × 1 day" and whether it is of this map
+/// version.
+fn provenance(r: &RunResult, revision: u64) -> String {
+    let kind = if r.full { "full run" } else { "quick run" };
+    let age = if r.revision == revision {
+        ""
+    } else if r.full {
+        ", out of date: the map changed since"
+    } else {
+        ", of an earlier version of the map"
+    };
+    format!("{kind}, {}{age}", population(r))
+}
+
 /// What the panel asks of the window.
 #[derive(Debug, Default)]
 pub struct SimulationOutput {
+    /// Show (or stop showing) the out-of-date full run.
+    pub show_stale_full: Option<bool>,
     /// Select these nodes and bring them into view (a finding was clicked).
     pub select: Option<Vec<NodeId>>,
     /// Edits from the "what if" sliders.
@@ -133,6 +186,27 @@ impl SimulationPanel {
             profile: self.profile,
             threads: 0,
         }
+    }
+
+    /// Another map replaced the document: its results, runs in progress and A/B comparison
+    /// belong to the old map, so they go, and the quick simulation of the new one starts at
+    /// once. The pinned policy A stays: comparing two maps is what it is for.
+    pub fn new_map(&mut self) {
+        for job in [self.quick.take(), self.full.take()].into_iter().flatten() {
+            job.control.cancel();
+        }
+        self.quick_result = None;
+        self.result = None;
+        self.comparison = None;
+        self.error = None;
+        self.show_stale_full = false;
+        self.seen_revision = u64::MAX;
+        self.start_now = true;
+    }
+
+    /// The last full run when the map changed since it ran (kept until the next run).
+    pub fn stale_full(&self, revision: u64) -> Option<&RunResult> {
+        self.result.as_ref().filter(|r| r.revision != revision)
     }
 
     /// Whether a run is in progress (the window keeps repainting).
@@ -157,6 +231,9 @@ impl SimulationPanel {
         {
             self.quick_result = Some(RunResult {
                 revision,
+                users: job.users,
+                days: job.days,
+                full: false,
                 outcome,
                 report,
             });
@@ -165,8 +242,12 @@ impl SimulationPanel {
             match job.handle.join() {
                 Ok(Ok((outcome, report))) => {
                     self.error = None;
+                    self.show_stale_full = false;
                     self.result = Some(RunResult {
                         revision: job.revision,
+                        users: job.users,
+                        days: job.days,
+                        full: true,
                         outcome,
                         report,
                     });
@@ -180,7 +261,8 @@ impl SimulationPanel {
             .quick_result
             .as_ref()
             .is_none_or(|r| r.revision != revision);
-        if stale && self.quick.is_none() && now - self.changed_at >= DEBOUNCE {
+        if stale && self.quick.is_none() && (self.start_now || now - self.changed_at >= DEBOUNCE) {
+            self.start_now = false;
             // Leave a core to the window while it runs.
             let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
             let builder = Builder {
@@ -227,11 +309,12 @@ impl SimulationPanel {
         }
     }
 
-    /// The simulated findings to show: the full run's if it is of this map, else the quick one.
+    /// The simulated findings to show: the full run's if it is of this map version (or the
+    /// user chose to look at the out-of-date one), else the quick one.
     pub fn current(&self, revision: u64) -> Option<&RunResult> {
         self.result
             .as_ref()
-            .filter(|r| r.revision == revision)
+            .filter(|r| r.revision == revision || self.show_stale_full)
             .or(self.quick_result.as_ref())
     }
 
@@ -484,12 +567,28 @@ fn findings_ui(
         return;
     };
     let report = &result.report;
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         ui.strong(format!("Findings ({})", report.findings.len()));
-        if result.revision != revision {
-            ui.weak("— from an earlier version of the map");
-        }
+        ui.weak(format!("— {}", provenance(result, revision)));
     });
+    if let Some(full) = panel.stale_full(revision) {
+        ui.horizontal_wrapped(|ui| {
+            let what = format!(
+                "The full run ({}) was made before the map changed; it is kept until you run \
+                 again.",
+                population(full)
+            );
+            ui.colored_label(ui.visuals().warn_fg_color, what);
+            let (label, show) = if panel.show_stale_full {
+                ("Show the quick run", false)
+            } else {
+                ("Show the full run", true)
+            };
+            if ui.small_button(label).clicked() {
+                out.show_stale_full = Some(show);
+            }
+        });
+    }
     ScrollArea::vertical()
         .id_salt("findings")
         .max_height(ui.available_height())
@@ -580,7 +679,10 @@ fn metrics_ui(ui: &mut egui::Ui, panel: &SimulationPanel, revision: u64) {
         return;
     };
     let m = &result.outcome.metrics;
-    ui.strong("Metrics");
+    ui.horizontal_wrapped(|ui| {
+        ui.strong("Metrics");
+        ui.weak(format!("— {}", provenance(result, revision)));
+    });
     egui::Grid::new("metrics").num_columns(2).show(ui, |ui| {
         let row = |ui: &mut egui::Ui, k: &str, v: String| {
             ui.label(k);

@@ -97,3 +97,59 @@ fn after_a_crash_the_next_start_offers_the_autosaved_work_and_restores_it() {
     assert_eq!(doc.map().title, "Work in progress");
     assert!(doc.is_dirty(), "restored work still needs saving");
 }
+
+#[test]
+fn save_as_offers_a_path_field_that_saves_where_typed_without_the_system_dialog() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let target = dir.path().join("typed.ron");
+    let mut harness = window(Editor::open(&Startup::Default, EditorOptions::default()));
+    harness.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, Key::S);
+    harness.run();
+    harness.get_by_label("Save as");
+    // Prefilled with a file name from the title; the system dialog is one button away.
+    let field = harness.get_by_role_and_label(egui::Role::TextInput, "File");
+    assert!(
+        field
+            .value()
+            .is_some_and(|v| v.ends_with("online-banking.ron")),
+        "{:?}",
+        field.value()
+    );
+    harness.get_by_label("Browse…");
+    field.set_text_value_accesskit(&target.display().to_string());
+    harness.run();
+    harness.get_by_label("Save").click();
+    harness.run();
+    assert!(target.exists(), "saved where typed");
+    assert!(!harness.state().document().is_dirty());
+    assert!(
+        harness.query_by_label("Save as").is_none(),
+        "the prompt closed"
+    );
+}
+
+#[test]
+fn quitting_with_a_save_that_fails_keeps_the_prompt_and_the_work() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("bank.ron");
+    let mut editor = Editor::open(&Startup::Default, EditorOptions::default());
+    assert!(editor.save_to(&file));
+    editor.apply([Command::SetTitle("Online banking (draft)".to_owned())]);
+    // The folder goes away under the editor: the next save cannot succeed.
+    drop(dir);
+    let mut harness = window(editor);
+    harness.get_by_label("File").click();
+    harness.run();
+    harness.get_by_label("Quit").click();
+    harness.run();
+    harness.get_by_label("Save changes?");
+    harness.get_by_label("Save").click();
+    harness.run();
+    harness.get_by_label("Save changes?");
+    harness.get_by_label_contains("Saving failed, nothing was lost");
+    assert!(harness.state().document().is_dirty(), "the work is kept");
+    assert_eq!(
+        harness.state().document().map().title,
+        "Online banking (draft)"
+    );
+}

@@ -177,3 +177,98 @@ fn presentation_mode_shows_the_canvas_and_the_findings_in_large_type() {
         "a presented finding selects its nodes"
     );
 }
+
+#[test]
+fn switching_to_another_map_clears_the_old_results_and_simulates_the_new_one_at_once() {
+    let (editor, _file, _dir) = legacy_shop();
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1600.0, 1000.0))
+        .build_ui_state(|ui, editor: &mut Editor| editor.ui(ui), editor);
+    settle(&mut harness);
+    assert!(harness.query_by_label("Findings (30)").is_some());
+    // File > New from the gallery: the banking template (no unsaved changes to ask about).
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::N);
+    harness.run();
+    harness
+        .get_by_role_and_label(egui::Role::Button, "Online banking")
+        .click();
+    harness.run();
+    // Nothing of the legacy shop is left on screen, not even for a frame.
+    assert!(
+        harness.query_by_label("Findings (30)").is_none(),
+        "the legacy shop's findings are gone"
+    );
+    settle(&mut harness);
+    let result = harness
+        .state_mut()
+        .simulation()
+        .current(0)
+        .map(|r| (r.report.map.clone(), r.users, r.full));
+    assert_eq!(
+        result,
+        Some(("Online banking".to_owned(), 10_000, false)),
+        "the quick run is of the new map"
+    );
+    assert!(
+        harness
+            .query_all_by_label_contains("quick run, 10,000 users × 1 day")
+            .next()
+            .is_some(),
+        "shows quick run, 10,000 users × 1 day"
+    );
+}
+
+#[test]
+fn an_edit_after_a_full_run_keeps_it_marked_out_of_date_until_the_next_run() {
+    let (mut editor, _file, _dir) = legacy_shop();
+    editor.simulation().users = 20_000;
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1600.0, 1000.0))
+        .build_ui_state(|ui, editor: &mut Editor| editor.ui(ui), editor);
+    settle(&mut harness);
+    harness.get_by_label("▶ Run simulation").click();
+    for _ in 0..400 {
+        harness.step();
+        if harness
+            .query_all_by_label_contains("full run, 20,000 users")
+            .next()
+            .is_some()
+        {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    }
+    assert!(
+        harness
+            .query_all_by_label_contains("full run, 20,000 users × 1 day")
+            .next()
+            .is_some(),
+        "shows full run, 20,000 users × 1 day"
+    );
+    // A small edit: the full run stays, marked out of date, and can be shown again.
+    harness
+        .state_mut()
+        .apply([sessionmap::ui::Command::SetTitle(
+            "Legacy web shop (nudged)".to_owned(),
+        )]);
+    settle(&mut harness);
+    harness.get_by_label_contains(
+        "The full run (20,000 users × 1 day) was made before the map changed",
+    );
+    assert!(
+        harness
+            .query_all_by_label_contains("quick run, 10,000 users × 1 day")
+            .next()
+            .is_some(),
+        "shows quick run, 10,000 users × 1 day"
+    );
+    harness.get_by_label("Show the full run").click();
+    harness.run();
+    assert!(
+        harness
+            .query_all_by_label_contains("full run, 20,000 users × 1 day, out of date")
+            .next()
+            .is_some(),
+        "shows full run, 20,000 users × 1 day, out of date"
+    );
+}
