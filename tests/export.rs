@@ -1307,9 +1307,9 @@ fn a_lint_only_markdown_report_says_no_simulation_ran() {
 // ----- exporting from the app -----
 
 #[test]
-fn the_app_writes_every_format_and_never_changes_the_map() {
+fn one_export_entry_point_writes_every_format_and_never_changes_the_map() {
     use sessionmap::export::geometry::Theme;
-    use sessionmap::ui::{ExportKind, write_export};
+    use sessionmap::export::{Format, Options};
     let map = templates::find("banking")
         .expect("bundled")
         .load()
@@ -1317,31 +1317,97 @@ fn the_app_writes_every_format_and_never_changes_the_map() {
         .map;
     let before = model::to_ron(&map).expect("serialises");
     let dir = tempfile::tempdir().expect("temp dir");
-    for kind in ExportKind::ALL {
+    let options = Options {
+        theme: Theme::Dark,
+        scale: 1.0,
+        badges: false,
+        population: sessionmap::sim::Builder {
+            users: 2_000,
+            days: 2,
+            seed: 7,
+            ..sessionmap::sim::Builder::default()
+        },
+        file: "banking.ron",
+        source: None,
+    };
+    for kind in Format::ALL {
         let path = dir.path().join(format!("out.{}", kind.extension()));
-        write_export(kind, &path, &map, Theme::Dark, 1.0, &[], "banking.ron").expect("exports");
+        export::write(kind, &map, &path, &options).expect("exports");
         let bytes = std::fs::read(&path).expect("written");
         assert!(!bytes.is_empty(), "{kind:?}");
         match kind {
-            ExportKind::Png => assert_eq!(&bytes[1..4], b"PNG"),
-            ExportKind::Svg => assert!(String::from_utf8_lossy(&bytes).contains("<svg")),
-            ExportKind::Mermaid => {
+            Format::Png => assert_eq!(&bytes[1..4], b"PNG"),
+            Format::Svg => assert!(String::from_utf8_lossy(&bytes).contains("<svg")),
+            Format::Mermaid => {
                 check_mermaid(&String::from_utf8_lossy(&bytes)).expect("mermaid parses");
             }
-            ExportKind::Dot => {
+            Format::Dot => {
                 check_dot(&String::from_utf8_lossy(&bytes)).expect("dot parses");
             }
-            ExportKind::Markdown => {
+            Format::Markdown => {
                 let text = String::from_utf8_lossy(&bytes);
-                assert!(
-                    text.contains("## Metrics"),
-                    "the app's report has the metrics"
-                );
+                // The report ran the population it was given, and says so.
+                assert!(text.contains("| users | 2000 |"), "{text}");
+                assert!(text.contains("| days | 2 |"), "{text}");
+                assert!(text.contains("| seed | 7 |"), "{text}");
                 assert!(text.contains("![") && dir.path().join("out.svg").exists());
             }
         }
     }
     assert_eq!(model::to_ron(&map).expect("serialises"), before);
+}
+
+#[test]
+fn export_markdown_on_the_command_line_takes_the_population_simulate_takes() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().join("report.md");
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_sessionmap"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args([
+            "export",
+            "templates/legacy-shop.ron",
+            "--format",
+            "markdown",
+            "-o",
+        ])
+        .arg(&out)
+        .args(["--users", "3000", "--days", "2", "--seed", "5"])
+        .status()
+        .expect("runs");
+    assert!(status.success());
+    let text = std::fs::read_to_string(&out).expect("written");
+    assert!(text.contains("| users | 3000 |"), "{text}");
+    assert!(text.contains("| days | 2 |"), "{text}");
+    // The same renderer as `simulate --format markdown`: both hold the evidence traces.
+    assert!(text.contains("## Evidence traces"), "{text}");
+    let simulated = std::process::Command::new(env!("CARGO_BIN_EXE_sessionmap"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args([
+            "simulate",
+            "templates/legacy-shop.ron",
+            "--format",
+            "markdown",
+        ])
+        .args([
+            "--users",
+            "3000",
+            "--days",
+            "2",
+            "--seed",
+            "5",
+            "--fail-on",
+            "critical",
+        ])
+        .output()
+        .expect("runs");
+    let simulated = String::from_utf8_lossy(&simulated.stdout);
+    assert!(simulated.contains("## Evidence traces"), "{simulated}");
+    assert!(
+        simulated.contains("```mermaid\nsequenceDiagram"),
+        "{simulated}"
+    );
+    // Code spans stay code spans.
+    assert!(!simulated.contains("\\`"), "escaped backticks: {simulated}");
 }
 
 #[test]

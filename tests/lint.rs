@@ -228,3 +228,73 @@ fn lint_refuses_an_inconsistent_map_with_code_2_and_its_problems() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("nowhere") && err.contains("bad.ron:"), "{err}");
 }
+
+#[test]
+fn sarif_from_a_subfolder_of_a_git_repository_carries_repository_relative_uris() {
+    let repo = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir(repo.path().join(".git")).expect(".git");
+    let folder = repo.path().join("docs").join("session maps");
+    std::fs::create_dir_all(&folder).expect("folders");
+    let text = sessionmap::templates::find("legacy-shop")
+        .expect("bundled")
+        .text;
+    std::fs::write(folder.join("shop.ron"), text).expect("map");
+    // Run from inside the subfolder with a path relative to it, as a CI step might.
+    let out = Command::new(env!("CARGO_BIN_EXE_sessionmap"))
+        .current_dir(&folder)
+        .args([
+            "lint",
+            "shop.ron",
+            "--format",
+            "sarif",
+            "--fail-on",
+            "critical",
+        ])
+        .output()
+        .expect("runs");
+    let sarif: Value = serde_json::from_slice(&out.stdout).expect("SARIF");
+    let location = &sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"];
+    assert_eq!(
+        location["artifactLocation"]["uri"],
+        "docs/session%20maps/shop.ron"
+    );
+    assert_eq!(location["artifactLocation"]["uriBaseId"], "SRCROOT");
+    let root = sarif["runs"][0]["originalUriBaseIds"]["SRCROOT"]["uri"]
+        .as_str()
+        .expect("the root");
+    let canonical = std::fs::canonicalize(repo.path()).expect("canonical");
+    assert!(
+        root.starts_with("file:///") && root.ends_with('/'),
+        "{root}"
+    );
+    assert!(
+        root.trim_end_matches('/').ends_with(
+            &canonical
+                .file_name()
+                .expect("name")
+                .to_string_lossy()
+                .to_string()
+        ),
+        "{root} is {}",
+        canonical.display()
+    );
+    // An explicit root wins over the `.git` search.
+    let out = Command::new(env!("CARGO_BIN_EXE_sessionmap"))
+        .current_dir(&folder)
+        .args([
+            "lint",
+            "shop.ron",
+            "--format",
+            "sarif",
+            "--fail-on",
+            "critical",
+        ])
+        .args(["--repo-root", ".."])
+        .output()
+        .expect("runs");
+    let sarif: Value = serde_json::from_slice(&out.stdout).expect("SARIF");
+    assert_eq!(
+        sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "session%20maps/shop.ron"
+    );
+}

@@ -15,7 +15,7 @@ use clap::{Parser, Subcommand};
 
 use crate::compile::{self, Profile};
 use crate::model::{self, Level};
-use crate::report::{Comparison, Format, Report, Severity};
+use crate::report::{Artifact, Comparison, Format, Report, Severity};
 use crate::sim::{self, SimError};
 use crate::templates;
 
@@ -109,7 +109,7 @@ enum Command {
         file: PathBuf,
         /// The diagram format.
         #[arg(long, value_enum)]
-        format: ExportFormat,
+        format: crate::export::Format,
         /// Where to write the diagram.
         #[arg(short, long)]
         output: PathBuf,
@@ -126,6 +126,9 @@ enum Command {
         /// worst severity).
         #[arg(long)]
         badges: bool,
+        /// The population the Markdown report simulates (its metrics say which it was).
+        #[command(flatten)]
+        population: PopulationArgs,
     },
 }
 
@@ -146,22 +149,6 @@ fn parse_scale(s: &str) -> Result<f32, String> {
     }
 }
 
-/// A diagram format for `export`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-enum ExportFormat {
-    /// The map as the canvas draws it, text as text.
-    Svg,
-    /// A picture rendered from the SVG at --scale.
-    Png,
-    /// A Mermaid flowchart (renders on GitHub and GitLab).
-    Mermaid,
-    /// A Graphviz digraph.
-    Dot,
-    /// A report to commit next to the code: diagram, derived policy per flow, findings. The
-    /// diagram is also written as an SVG beside it (same name, .svg).
-    Markdown,
-}
-
 /// Options shared by the commands that report findings.
 #[derive(Debug, clap::Args)]
 struct ReportArgs {
@@ -174,6 +161,10 @@ struct ReportArgs {
     /// Exit with code 1 when a finding is at or above this severity.
     #[arg(long, default_value = "high", value_parser = ["low", "medium", "high", "critical"])]
     fail_on: String,
+    /// The repository root SARIF locations are relative to (default: the nearest folder above
+    /// the map holding `.git`, else the working folder).
+    #[arg(long, value_name = "DIR")]
+    repo_root: Option<PathBuf>,
 }
 
 /// The simulated population, shared by `simulate` and `compare`.
@@ -241,6 +232,7 @@ pub fn run() -> ExitCode {
             scale,
             profile,
             badges,
+            population,
         }) => export(
             &file,
             format,
@@ -250,6 +242,7 @@ pub fn run() -> ExitCode {
                 scale,
                 profile: &profile,
                 badges,
+                population: &population,
             },
         ),
     }
@@ -414,6 +407,7 @@ fn lint(file: &Path, args: &ReportArgs) -> ExitCode {
     )
     .with_labels(&map);
     report.locations = model::node_locations(&text);
+    report.artifact = Artifact::locate(file, args.repo_root.as_deref());
     print!("{}", crate::report::render(&report, args.format));
     findings_exit(report.fails_at(threshold))
 }
@@ -475,10 +469,11 @@ fn simulate(
         Err(e) => return sim_failed(file, &e),
     };
     let label = format!("simulating {}", file.display());
-    let report = match simulated_report(file, &checked, &simulation, &profile, &label) {
+    let mut report = match simulated_report(file, &checked, &simulation, &profile, &label) {
         Ok(report) => report,
         Err(code) => return code,
     };
+    report.artifact = Artifact::locate(file, args.repo_root.as_deref());
     print!("{}", crate::report::render(&report, args.format));
     findings_exit(report.fails_at(threshold))
 }
@@ -518,10 +513,12 @@ fn compare(
         Err(code) => return code,
     };
     let label_b = format!("B: simulating {}", file_b.display());
-    let report_b = match simulated_report(file_b, &b, &sim_b, &profile, &label_b) {
+    let mut report_b = match simulated_report(file_b, &b, &sim_b, &profile, &label_b) {
         Ok(report) => report,
         Err(code) => return code,
     };
+    // `compare --format sarif` is B's report.
+    report_b.artifact = Artifact::locate(file_b, args.repo_root.as_deref());
     let comparison = Comparison::new(report_a, report_b);
     print!(
         "{}",
@@ -626,11 +623,12 @@ struct ExportOptions<'a> {
     scale: f32,
     profile: &'a str,
     badges: bool,
+    population: &'a PopulationArgs,
 }
 
 fn export(
     file: &Path,
-    format: ExportFormat,
+    format: crate::export::Format,
     output: &Path,
     options: ExportOptions<'_>,
 ) -> ExitCode {
@@ -645,50 +643,17 @@ fn export(
     let Some(profile) = Profile::named(options.profile) else {
         return fail(format!("unknown profile `{}`", options.profile));
     };
-    let plan = compile::compile(&map);
-    let findings = compile::lint(&map, &plan, profile);
-    let badges: &[crate::report::Finding] = if options.badges { &findings } else { &[] };
-    let bytes = match format {
-        ExportFormat::Svg => crate::export::svg(&map, theme, badges).into_bytes(),
-        ExportFormat::Png => match crate::export::png(&map, theme, options.scale, badges) {
-            Ok(png) => png,
-            Err(e) => return fail(format!("{}: {e}", file.display())),
-        },
-        ExportFormat::Mermaid => crate::export::mermaid(&map).into_bytes(),
-        ExportFormat::Dot => crate::export::dot(&map).into_bytes(),
-        ExportFormat::Markdown => {
-            let svg_path = output.with_extension("svg");
-            let svg = crate::export::svg(&map, theme, &findings);
-            if let Err(e) =
-                model::write_atomically(&svg_path, svg.as_bytes(), model::Backup::None, &mut |_| {
-                    Ok(())
-                })
-            {
-                return fail(e);
-            }
-            // The report carries what a simulation proves, with the default population.
-            let builder = crate::sim::Builder {
-                profile,
-                ..crate::sim::Builder::default()
-            };
-            let mut report = match crate::sim::report_with_simulation(
-                &map,
-                &plan,
-                &file.display().to_string(),
-                builder,
-            ) {
-                Ok(report) => report,
-                Err(e) => return fail(format!("{}: {e}", file.display())),
-            };
-            report.locations = model::node_locations(&source);
-            let svg_name = svg_path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned());
-            crate::export::markdown_report(&map, &plan, &report, svg_name.as_deref()).into_bytes()
-        }
+    let name = file.display().to_string();
+    let export = crate::export::Options {
+        theme,
+        scale: options.scale,
+        badges: options.badges,
+        population: builder(options.population, 0, profile),
+        file: &name,
+        source: Some(&source),
     };
-    match model::write_atomically(output, &bytes, model::Backup::None, &mut |_| Ok(())) {
+    match crate::export::write(format, &map, output, &export) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => fail(e),
+        Err(e) => fail(format!("{}: {e}", file.display())),
     }
 }

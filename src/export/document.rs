@@ -7,7 +7,9 @@ use std::fmt::Write as _;
 
 use crate::compile::{Plan, describe};
 use crate::model::Map;
-use crate::report::{How, Report, markdown_escape, markdown_findings, markdown_metrics};
+use crate::report::{
+    Report, markdown_escape, markdown_findings, markdown_metrics, markdown_prose, markdown_traces,
+};
 
 /// The report in Markdown. `svg` is the diagram's file name relative to the report, if one is
 /// written beside it.
@@ -15,7 +17,7 @@ pub fn markdown_report(map: &Map, plan: &Plan, report: &Report, svg: Option<&str
     let mut out = String::new();
     let _ = writeln!(out, "# {}\n", markdown_escape(&map.title));
     if !map.description.is_empty() {
-        let _ = writeln!(out, "{}\n", markdown_escape(&map.description));
+        let _ = writeln!(out, "{}\n", markdown_prose(&map.description));
     }
     let _ = writeln!(
         out,
@@ -73,34 +75,14 @@ pub fn markdown_report(map: &Map, plan: &Plan, report: &Report, svg: Option<&str
 
     out.push_str("\n## Findings\n\n");
     out.push_str(&markdown_findings(report, "###"));
-    traces(&mut out, map, report);
+    let traces = markdown_traces(report, "##");
+    if !traces.is_empty() {
+        out.truncate(out.trim_end_matches('\n').len());
+        out.push_str("\n\n");
+        out.push_str(&traces);
+    }
     metrics(&mut out, report);
     out
-}
-
-/// A sequence diagram of each simulated finding's evidence.
-fn traces(out: &mut String, map: &Map, report: &Report) {
-    let traced: Vec<_> = report
-        .findings
-        .iter()
-        .filter(|f| f.how == How::Sim && !f.evidence.is_empty())
-        .collect();
-    if traced.is_empty() {
-        return;
-    }
-    section(out, "Evidence traces");
-    out.push_str("What the simulation did to prove each finding, in virtual time from the start of the run (day 0 00:00). The user acts through a browser; a crossed arrow is a request the server refused.\n");
-    for f in traced {
-        let _ = writeln!(
-            out,
-            "\n### Trace of {} — {}\n",
-            f.id,
-            markdown_escape(&f.title)
-        );
-        out.push_str("```mermaid\n");
-        out.push_str(&super::sequence_diagram(f, map));
-        out.push_str("```\n");
-    }
 }
 
 /// The run's numbers as the report module lays them out everywhere else; for a lint, a line

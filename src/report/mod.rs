@@ -10,6 +10,7 @@ mod compare;
 mod gap;
 pub(crate) mod metrics;
 mod render;
+mod sequence;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -22,7 +23,11 @@ use crate::model::{EdgeId, NodeId};
 pub use catalogue::{CATALOGUE, Entry, How, catalogue_markdown, entry};
 pub use compare::{Change, Comparison, MetricChange, render_comparison};
 pub use gap::Gap;
-pub use render::{Format, markdown_escape, markdown_findings, markdown_metrics, render};
+pub use render::{
+    Format, markdown_escape, markdown_findings, markdown_metrics, markdown_prose, markdown_traces,
+    render,
+};
+pub use sequence::sequence_diagram;
 
 /// How bad a gap is. Ordered: `Low < Medium < High < Critical`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -172,6 +177,68 @@ pub struct Report {
     /// Each node's label, so text and Markdown name a node as the drawing shows it.
     #[serde(skip)]
     pub labels: BTreeMap<NodeId, String>,
+    /// Where the map file sits for code scanning: its path relative to the repository root,
+    /// and the root. Without it, SARIF uses the path as given.
+    #[serde(skip)]
+    pub artifact: Option<Artifact>,
+}
+
+/// A map file located in a repository, as SARIF's `originalUriBaseIds` expects.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Artifact {
+    /// The file relative to the root, with forward slashes (`maps/shop.ron`).
+    pub uri: String,
+    /// The root as an absolute `file://` URI ending in `/`.
+    pub root: String,
+}
+
+impl Artifact {
+    /// `file` relative to `root` (given), or to the nearest folder above it holding `.git`, or
+    /// to the working folder. `None` when the file is outside the root or cannot be resolved.
+    pub fn locate(file: &std::path::Path, root: Option<&std::path::Path>) -> Option<Artifact> {
+        let file = std::fs::canonicalize(file).ok()?;
+        let root = match root {
+            Some(r) => std::fs::canonicalize(r).ok()?,
+            None => file
+                .ancestors()
+                .skip(1)
+                .find(|dir| dir.join(".git").exists())
+                .map(std::path::Path::to_path_buf)
+                .or_else(|| std::env::current_dir().ok())?,
+        };
+        let relative = file.strip_prefix(&root).ok()?;
+        let uri: Vec<String> = relative
+            .components()
+            .map(|c| percent_path(&c.as_os_str().to_string_lossy()))
+            .collect();
+        let mut base = String::from("file://");
+        for c in root.components() {
+            let part = c.as_os_str().to_string_lossy();
+            if part == "/" || part == "\\" {
+                continue;
+            }
+            base.push('/');
+            base.push_str(&percent_path(part.trim_end_matches(['/', '\\'])));
+        }
+        base.push('/');
+        Some(Artifact {
+            uri: uri.join("/"),
+            root: base,
+        })
+    }
+}
+
+/// A path segment as a URI segment: unreserved characters as they are, the rest escaped.
+fn percent_path(segment: &str) -> String {
+    let mut out = String::with_capacity(segment.len());
+    for b in segment.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b':') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 impl Report {
@@ -191,6 +258,7 @@ impl Report {
             run: serde_json::Map::new(),
             locations: BTreeMap::new(),
             labels: BTreeMap::new(),
+            artifact: None,
         }
     }
 

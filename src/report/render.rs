@@ -213,11 +213,76 @@ pub fn markdown_escape(s: &str) -> String {
     out
 }
 
+/// Prose for a Markdown paragraph: `code spans` in it stay code spans (their text verbatim),
+/// everything else is escaped. A stray backtick (no closing one) is escaped like the rest.
+pub fn markdown_prose(s: &str) -> String {
+    let parts: Vec<&str> = s.split('`').collect();
+    if parts.len().is_multiple_of(2) {
+        return markdown_escape(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for (i, part) in parts.iter().enumerate() {
+        if i % 2 == 0 {
+            out.push_str(&markdown_escape(part));
+        } else if part.is_empty() {
+            out.push_str("\\`\\`");
+        } else {
+            // A span that starts or ends with a space keeps it with padding (CommonMark strips
+            // one space on each side when both are there).
+            let pad = if part.starts_with(' ') || part.ends_with(' ') {
+                " "
+            } else {
+                ""
+            };
+            out.push('`');
+            out.push_str(pad);
+            out.push_str(part);
+            out.push_str(pad);
+            out.push('`');
+        }
+    }
+    out
+}
+
 fn markdown(report: &Report) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "# Session gaps: {}\n", markdown_escape(&report.map));
     out.push_str(&markdown_findings(report, "##"));
+    let traces = markdown_traces(report, "##");
+    if !traces.is_empty() {
+        out.push('\n');
+        out.push_str(&traces);
+    }
     out.push_str(&markdown_metrics(report, "##"));
+    out
+}
+
+/// A Mermaid sequence diagram of each simulated finding's evidence under a `heading` (`##`)
+/// section, nodes named by their labels; nothing when no finding has a simulated trace. The
+/// same section in `simulate --format markdown` and in the exported report.
+pub fn markdown_traces(report: &Report, heading: &str) -> String {
+    let traced: Vec<&Finding> = report
+        .findings
+        .iter()
+        .filter(|f| f.how == super::How::Sim && !f.evidence.is_empty())
+        .collect();
+    let mut out = String::new();
+    if traced.is_empty() {
+        return out;
+    }
+    let _ = writeln!(out, "{heading} Evidence traces\n");
+    out.push_str("What the simulation did to prove each finding, in virtual time from the start of the run (day 0 00:00). The user acts through a browser; a crossed arrow is a request the server refused.\n");
+    for f in traced {
+        let _ = writeln!(
+            out,
+            "\n{heading}# Trace of {} — {}\n",
+            f.id,
+            markdown_escape(&f.title)
+        );
+        out.push_str("```mermaid\n");
+        out.push_str(&super::sequence_diagram(f, &report.labels));
+        out.push_str("```\n");
+    }
     out
 }
 
@@ -298,7 +363,7 @@ pub fn markdown_findings(report: &Report, heading: &str) -> String {
             },
             markdown_escape(&labelled_nodes(report, f))
         );
-        let _ = writeln!(out, "{}\n", markdown_escape(&f.explanation));
+        let _ = writeln!(out, "{}\n", markdown_prose(&f.explanation));
         if !f.evidence.is_empty() {
             let _ = writeln!(out, "Evidence:\n");
             for s in &f.evidence {
@@ -306,8 +371,8 @@ pub fn markdown_findings(report: &Report, heading: &str) -> String {
                     out,
                     "- {}{}: {}",
                     markdown_escape(&when(s)),
-                    markdown_escape(&s.action),
-                    markdown_escape(&s.outcome)
+                    markdown_prose(&s.action),
+                    markdown_prose(&s.outcome)
                 );
             }
             out.push('\n');
@@ -384,7 +449,7 @@ fn sarif(report: &Report) -> Value {
                 "message": { "text": f.explanation },
                 "locations": [{
                     "physicalLocation": {
-                        "artifactLocation": { "uri": sarif_uri(&report.file) },
+                        "artifactLocation": artifact_location(report),
                         "region": { "startLine": line, "startColumn": column },
                     },
                     "logicalLocations": logical,
@@ -395,7 +460,7 @@ fn sarif(report: &Report) -> Value {
             })
         })
         .collect();
-    json!({
+    let mut sarif = json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
         "runs": [{
@@ -408,13 +473,26 @@ fn sarif(report: &Report) -> Value {
             },
             "results": results,
         }]
-    })
+    });
+    if let Some(a) = &report.artifact {
+        sarif["runs"][0]["originalUriBaseIds"] = json!({ SRCROOT: { "uri": a.root } });
+    }
+    sarif
 }
 
-/// A relative path with forward slashes, as code scanning expects for files in the repository.
-fn sarif_uri(file: &str) -> String {
-    let file = file.replace('\\', "/");
-    file.strip_prefix("./").unwrap_or(&file).to_owned()
+/// The base id under which SARIF locations are relative to the repository root.
+const SRCROOT: &str = "SRCROOT";
+
+/// Where the map file is: relative to the repository root under `SRCROOT` when the report knows
+/// it, else the path as given (forward slashes).
+fn artifact_location(report: &Report) -> Value {
+    match &report.artifact {
+        Some(a) => json!({ "uri": a.uri, "uriBaseId": SRCROOT }),
+        None => {
+            let file = report.file.replace('\\', "/");
+            json!({ "uri": file.strip_prefix("./").unwrap_or(&file) })
+        }
+    }
 }
 
 #[cfg(test)]
@@ -433,6 +511,15 @@ mod tests {
         }
         report.run.insert("wall_ms".into(), 1500.into());
         report
+    }
+
+    #[test]
+    fn code_spans_in_prose_stay_code_spans_and_the_rest_is_escaped() {
+        assert_eq!(
+            markdown_prose("set as `Set-Cookie: a=<id>; Path=/` on *every* page"),
+            "set as `Set-Cookie: a=<id>; Path=/` on \\*every\\* page"
+        );
+        assert_eq!(markdown_prose("a stray ` tick"), "a stray \\` tick");
     }
 
     #[test]

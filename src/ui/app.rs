@@ -1098,14 +1098,22 @@ impl Editor {
             .doc
             .path()
             .map_or_else(|| self.origin.clone(), |p| p.display().to_string());
-        match export_dialog::export_ui(
-            ctx,
-            dialog,
-            self.doc.map(),
-            self.doc.revision(),
-            &self.findings,
-            &file,
-        ) {
+        // Line numbers only where the map is saved as it stands (a saved file is `to_ron`).
+        let source = (self.doc.path().is_some() && !self.doc.is_dirty())
+            .then(|| model::to_ron(self.doc.map()).ok())
+            .flatten();
+        let context = export_dialog::ExportContext {
+            file: &file,
+            source: source.as_deref(),
+            population: crate::sim::Builder {
+                users: self.sim.users,
+                days: self.sim.days,
+                seed: self.sim.seed,
+                profile: self.sim.profile,
+                threads: 0,
+            },
+        };
+        match export_dialog::export_ui(ctx, dialog, self.doc.map(), self.doc.revision(), &context) {
             ExportAction::None => {}
             ExportAction::Close => self.export = None,
             ExportAction::Copy(text) => {

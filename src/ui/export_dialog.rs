@@ -6,54 +6,14 @@ use std::path::Path;
 use egui::{RichText, ScrollArea, TextureHandle, TextureOptions};
 
 use super::path_field::PathField;
-use crate::compile;
-use crate::export::{self, geometry::Theme};
-use crate::model::{self, Map};
+use crate::export::{self, Format, Options, geometry::Theme};
+use crate::model::Map;
 use crate::report::Finding;
-
-/// An export format, as offered in the dialog.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ExportKind {
-    Svg,
-    Png,
-    Mermaid,
-    Dot,
-    Markdown,
-}
-
-impl ExportKind {
-    pub const ALL: [ExportKind; 5] = [
-        ExportKind::Svg,
-        ExportKind::Png,
-        ExportKind::Mermaid,
-        ExportKind::Dot,
-        ExportKind::Markdown,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            ExportKind::Svg => "SVG",
-            ExportKind::Png => "PNG",
-            ExportKind::Mermaid => "Mermaid",
-            ExportKind::Dot => "Graphviz DOT",
-            ExportKind::Markdown => "Markdown report",
-        }
-    }
-
-    pub fn extension(self) -> &'static str {
-        match self {
-            ExportKind::Svg => "svg",
-            ExportKind::Png => "png",
-            ExportKind::Mermaid => "mmd",
-            ExportKind::Dot => "dot",
-            ExportKind::Markdown => "md",
-        }
-    }
-}
+use crate::sim::Builder;
 
 /// What the export dialog remembers while open.
 pub struct ExportDialog {
-    pub kind: ExportKind,
+    pub kind: Format,
     pub theme: Theme,
     /// PNG pixels per canvas unit.
     pub scale: f32,
@@ -62,11 +22,11 @@ pub struct ExportDialog {
     /// Where the export goes: a path typed in the window (Browse asks the system dialog).
     pub field: PathField,
     /// The format the field's extension was set for.
-    field_kind: ExportKind,
+    field_kind: Format,
     /// What the last save said (written, or why not), shown in the dialog.
     pub message: Option<Result<String, String>>,
     /// What the preview was made for, and the preview itself.
-    made_for: Option<(u64, ExportKind, Theme, bool)>,
+    made_for: Option<(u64, Format, Theme, bool)>,
     preview: Preview,
 }
 
@@ -80,7 +40,7 @@ enum Preview {
 impl ExportDialog {
     /// The dialog for a map whose exports go to `base` plus the format's extension.
     pub fn new(theme: Theme, base: &Path) -> Self {
-        let kind = ExportKind::Svg;
+        let kind = Format::Svg;
         ExportDialog {
             kind,
             theme,
@@ -98,62 +58,6 @@ impl ExportDialog {
     }
 }
 
-/// The bytes of an export (for Markdown, the report; its SVG goes beside it).
-pub fn export_bytes(
-    kind: ExportKind,
-    map: &Map,
-    theme: Theme,
-    scale: f32,
-    findings: &[Finding],
-    file: &str,
-    svg_name: Option<&str>,
-) -> Result<Vec<u8>, String> {
-    Ok(match kind {
-        ExportKind::Svg => export::svg(map, theme, findings).into_bytes(),
-        ExportKind::Png => export::png(map, theme, scale, findings).map_err(|e| e.to_string())?,
-        ExportKind::Mermaid => export::mermaid(map).into_bytes(),
-        ExportKind::Dot => export::dot(map).into_bytes(),
-        ExportKind::Markdown => {
-            let plan = compile::compile(map);
-            let report = crate::sim::report_with_simulation(
-                map,
-                &plan,
-                file,
-                crate::sim::Builder::default(),
-            )
-            .map_err(|e| e.to_string())?;
-            export::markdown_report(map, &plan, &report, svg_name).into_bytes()
-        }
-    })
-}
-
-/// Writes an export to `path` atomically (for Markdown, also `path` with `.svg`).
-pub fn write_export(
-    kind: ExportKind,
-    path: &Path,
-    map: &Map,
-    theme: Theme,
-    scale: f32,
-    findings: &[Finding],
-    file: &str,
-) -> Result<(), String> {
-    let mut svg_name = None;
-    if kind == ExportKind::Markdown {
-        let svg_path = path.with_extension("svg");
-        let svg = export::svg(map, theme, findings);
-        model::write_atomically(&svg_path, svg.as_bytes(), model::Backup::None, &mut |_| {
-            Ok(())
-        })
-        .map_err(|e| e.to_string())?;
-        svg_name = svg_path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned());
-    }
-    let bytes = export_bytes(kind, map, theme, scale, findings, file, svg_name.as_deref())?;
-    model::write_atomically(path, &bytes, model::Backup::None, &mut |_| Ok(()))
-        .map_err(|e| e.to_string())
-}
-
 /// What the dialog asks of the window.
 #[derive(Debug, PartialEq)]
 pub enum ExportAction {
@@ -165,14 +69,44 @@ pub enum ExportAction {
     Done(String),
 }
 
+/// What the window knows that an export needs: the map file as reports name it, its saved text
+/// (for line numbers) and the simulation panel's profile and population.
+pub struct ExportContext<'a> {
+    pub file: &'a str,
+    pub source: Option<&'a str>,
+    pub population: Builder,
+}
+
+impl ExportDialog {
+    /// The export options for what the dialog shows, with the window's context.
+    fn options<'a>(&self, context: &ExportContext<'a>, population: Builder) -> Options<'a> {
+        Options {
+            theme: self.theme,
+            scale: self.scale,
+            badges: self.badges,
+            population,
+            file: context.file,
+            source: context.source,
+        }
+    }
+}
+
+/// The quick population: what the Markdown preview simulates so the window stays responsive.
+fn preview_population(full: &Builder) -> Builder {
+    Builder {
+        users: full.users.min(super::simulation::QUICK_USERS),
+        days: 1,
+        ..full.clone()
+    }
+}
+
 /// Draws the export window. `revision` keys the preview cache.
 pub fn export_ui(
     ctx: &egui::Context,
     dialog: &mut ExportDialog,
     map: &Map,
     revision: u64,
-    findings: &[Finding],
-    file: &str,
+    context: &ExportContext<'_>,
 ) -> ExportAction {
     let mut action = ExportAction::None;
     let mut open = true;
@@ -182,28 +116,38 @@ pub fn export_ui(
         .default_size([720.0, 560.0])
         .show(ctx, |ui| {
             ui.horizontal(|ui| {
-                for kind in ExportKind::ALL {
+                for kind in Format::ALL {
                     ui.selectable_value(&mut dialog.kind, kind, kind.name());
                 }
             });
             ui.horizontal(|ui| {
-                if matches!(
-                    dialog.kind,
-                    ExportKind::Svg | ExportKind::Png | ExportKind::Markdown
-                ) {
+                if dialog.kind.is_picture() || dialog.kind == Format::Markdown {
                     ui.selectable_value(&mut dialog.theme, Theme::Light, "Light");
                     ui.selectable_value(&mut dialog.theme, Theme::Dark, "Dark");
                     ui.checkbox(&mut dialog.badges, "Finding badges");
                 }
-                if dialog.kind == ExportKind::Png {
+                if dialog.kind == Format::Png {
                     let label = ui.label("Scale");
                     ui.add(egui::Slider::new(&mut dialog.scale, 0.5..=4.0))
                         .labelled_by(label.id);
                 }
             });
             ui.separator();
-            refresh(ctx, dialog, map, revision, findings, file);
-            let height = (ui.available_height() - 40.0).max(200.0);
+            refresh(ctx, dialog, map, revision, context);
+            if dialog.kind == Format::Markdown {
+                let p = &context.population;
+                ui.weak(format!(
+                    "The preview simulates {} users × 1 day; the saved report simulates the \
+                     simulation panel's {} users × {} day(s), seed {}, profile {}.",
+                    preview_population(p).users,
+                    p.users,
+                    p.days,
+                    p.seed,
+                    p.profile.name
+                ));
+            }
+            // Room below the preview for the path field, its messages and the buttons.
+            let height = (ui.available_height() - 120.0).max(200.0);
             ScrollArea::both()
                 .max_height(height)
                 .auto_shrink([false, false])
@@ -240,7 +184,7 @@ pub fn export_ui(
             }
             ui.horizontal(|ui| {
                 if ui.button("Save").clicked() || submitted {
-                    action = save(dialog, map, findings, file);
+                    action = save(dialog, map, context);
                 }
                 if ui.button("Copy Mermaid").clicked() {
                     action = ExportAction::Copy(export::mermaid(map));
@@ -261,42 +205,45 @@ fn refresh(
     dialog: &mut ExportDialog,
     map: &Map,
     revision: u64,
-    findings: &[Finding],
-    file: &str,
+    context: &ExportContext<'_>,
 ) {
     let key = (revision, dialog.kind, dialog.theme, dialog.badges);
     if dialog.made_for == Some(key) {
         return;
     }
     dialog.made_for = Some(key);
-    let badges: &[Finding] = if dialog.badges { findings } else { &[] };
+    let options = dialog.options(context, preview_population(&context.population));
     dialog.preview = match dialog.kind {
-        ExportKind::Svg | ExportKind::Png => match export::rgba(map, dialog.theme, 1.0, badges) {
-            Ok((w, h, pixels)) => {
-                let image =
-                    egui::ColorImage::from_rgba_premultiplied([w as usize, h as usize], &pixels);
-                let texture = ctx.load_texture("export-preview", image, TextureOptions::LINEAR);
-                Preview::Picture(texture, [w, h])
+        Format::Svg | Format::Png => {
+            let badges: Vec<Finding> = options.badge_findings(map);
+            match export::rgba(map, dialog.theme, 1.0, &badges) {
+                Ok((w, h, pixels)) => {
+                    let image = egui::ColorImage::from_rgba_premultiplied(
+                        [w as usize, h as usize],
+                        &pixels,
+                    );
+                    let texture = ctx.load_texture("export-preview", image, TextureOptions::LINEAR);
+                    Preview::Picture(texture, [w, h])
+                }
+                Err(e) => Preview::Failed(e.to_string()),
             }
-            Err(e) => Preview::Failed(e.to_string()),
-        },
-        kind => match export_bytes(kind, map, dialog.theme, dialog.scale, badges, file, None) {
+        }
+        kind => match export::bytes(kind, map, &options, None) {
             Ok(bytes) => Preview::Text(String::from_utf8_lossy(&bytes).into_owned()),
             Err(e) => Preview::Failed(e),
         },
     };
 }
 
-fn save(dialog: &mut ExportDialog, map: &Map, findings: &[Finding], file: &str) -> ExportAction {
+fn save(dialog: &mut ExportDialog, map: &Map, context: &ExportContext<'_>) -> ExportAction {
     let Some(path) = dialog.field.path() else {
         dialog.message = Some(Err(
             "Type the file to write, or choose it with Browse.".into()
         ));
         return ExportAction::None;
     };
-    let badges: &[Finding] = if dialog.badges { findings } else { &[] };
-    let kind = dialog.kind;
-    match write_export(kind, &path, map, dialog.theme, dialog.scale, badges, file) {
+    let options = dialog.options(context, context.population.clone());
+    match export::write(dialog.kind, map, &path, &options) {
         Ok(()) => {
             let done = format!("Exported {}", path.display());
             dialog.message = Some(Ok(done.clone()));

@@ -29,7 +29,6 @@ pub use clipboard::{ClipboardError, Fragment, copy_selection, paste};
 pub use document::{
     Command, Document, EdgeEdit, EditError, HISTORY_LIMIT, LaneEdit, NodeEdit, NoteEdit, Selection,
 };
-pub use export_dialog::{ExportKind, export_bytes, write_export};
 pub use gallery::{GalleryChoice, GalleryState, gallery_ui};
 pub use inspector::{InspectorOutput, InspectorState, inspector_ui};
 pub use layout::{auto_layout, lane_at, search};

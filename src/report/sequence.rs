@@ -8,7 +8,9 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use crate::compile::human;
-use crate::model::Map;
+use std::collections::BTreeMap;
+
+use crate::model::NodeId;
 use crate::report::{Finding, Step};
 
 /// A longer trace keeps its first and last steps and says how many were left out, so the
@@ -207,7 +209,7 @@ fn body(when: Option<&str>, text: &str) -> String {
 /// (through the `Browser` for the user) to the `Server`, labelled with the virtual time and the
 /// action, and the engine's answer as a reply arrow — `-->>` when accepted, `--x` when refused.
 /// Steps of the engine itself and drawn facts (static findings) are notes over the `Server`.
-pub fn sequence_diagram(finding: &Finding, map: &Map) -> String {
+pub fn sequence_diagram(finding: &Finding, labels: &BTreeMap<NodeId, String>) -> String {
     let steps = &finding.evidence;
     let cast = Cast::of(steps);
     let declared = cast.declarations();
@@ -241,7 +243,7 @@ pub fn sequence_diagram(finding: &Finding, map: &Map) -> String {
     };
     let mut previous = None;
     for step in head {
-        write_step(&mut out, &cast, map, step, previous);
+        write_step(&mut out, &cast, labels, step, previous);
         previous = step.at_ms.or(previous);
     }
     if !tail.is_empty() {
@@ -253,20 +255,26 @@ pub fn sequence_diagram(finding: &Finding, map: &Map) -> String {
         // A gap measured across the steps left out would read as the time between two arrows.
         previous = None;
         for step in tail {
-            write_step(&mut out, &cast, map, step, previous);
+            write_step(&mut out, &cast, labels, step, previous);
             previous = step.at_ms.or(previous);
         }
     }
     out
 }
 
-fn write_step(out: &mut String, cast: &Cast, map: &Map, step: &Step, previous: Option<u64>) {
+fn write_step(
+    out: &mut String,
+    cast: &Cast,
+    labels: &BTreeMap<NodeId, String>,
+    step: &Step,
+    previous: Option<u64>,
+) {
     let when = when(step.at_ms, previous);
     let when = when.as_deref();
     let place = step
         .node
         .as_ref()
-        .map(|id| map.node(id).map_or(id.as_str(), |n| n.label.as_str()));
+        .map(|id| labels.get(id).map_or(id.as_str(), String::as_str));
     let who = Who::of(&step.actor);
     let reply = |out: &mut String, to: &str| {
         if step.outcome.trim().is_empty() {
