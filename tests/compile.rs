@@ -63,7 +63,8 @@ fn banking_compiles_to_a_strict_server_side_policy() {
     assert_eq!(p.timeouts.idle, Some(10 * MIN));
     assert_eq!(p.timeouts.activity, e::Activity::UserAction);
     assert_eq!(p.timeouts.absolute, Some(8 * HOUR));
-    assert_eq!(p.timeouts.enforcement, e::ExpiryEnforcement::Server);
+    assert_eq!(p.timeouts.idle_enforcement, e::ExpiryEnforcement::Server);
+    assert_eq!(p.timeouts.absolute_enforcement, e::ExpiryEnforcement::Server);
     assert_eq!(p.warning.before_idle_expiry, Some(2 * MIN));
     assert_eq!(p.warning.work_on_expiry, e::WorkOnExpiry::Preserved);
     assert!(!p.remember_me.offered);
@@ -118,7 +119,7 @@ fn the_legacy_shop_compiles_to_the_weak_policy_it_draws() {
     assert_eq!(p.rotation.on_login, e::Rotation::KeepId);
     assert_eq!(p.timeouts.idle, Some(30 * MIN));
     assert_eq!(p.timeouts.activity, e::Activity::AnyRequest);
-    assert_eq!(p.timeouts.enforcement, e::ExpiryEnforcement::ClientOnly);
+    assert_eq!(p.timeouts.idle_enforcement, e::ExpiryEnforcement::ClientOnly);
     assert_eq!(p.timeouts.absolute, None, "no absolute timeout drawn");
     assert!(p.remember_me.offered);
     assert_eq!(
@@ -817,7 +818,8 @@ fn expected_baseline(mechanism: e::Mechanism) -> e::Policy {
             absolute: None,
             activity: e::Activity::AnyRequest,
             renewal: None,
-            enforcement: e::ExpiryEnforcement::Server,
+            idle_enforcement: e::ExpiryEnforcement::Server,
+            absolute_enforcement: e::ExpiryEnforcement::Server,
         },
         rotation: e::RotationPolicy {
             on_login: e::Rotation::RotateEndOld,

@@ -697,7 +697,8 @@ fn active_session_outlives_twelve_hours_only_without_an_absolute_cap() {
 fn client_only_expiry_accepts_a_replayed_cookie_after_its_max_age() {
     let (mut engine, clock) = engine_with(Policy {
         timeouts: TimeoutPolicy {
-            enforcement: ExpiryEnforcement::ClientOnly,
+            idle_enforcement: ExpiryEnforcement::ClientOnly,
+            absolute_enforcement: ExpiryEnforcement::ClientOnly,
             ..TimeoutPolicy::default()
         },
         ..Policy::default()
@@ -1744,4 +1745,36 @@ fn limited_session_limit_counts_nonzero() {
             max: NonZeroU32::new(5).expect("nonzero")
         }
     );
+}
+
+#[test]
+fn a_server_checked_idle_timeout_stays_checked_beside_a_client_only_absolute_one() {
+    let (mut engine, clock) = engine_with(Policy {
+        timeouts: TimeoutPolicy {
+            idle: Some(Duration::from_secs(15 * 60)),
+            absolute: Some(Duration::from_secs(8 * 3600)),
+            idle_enforcement: ExpiryEnforcement::Server,
+            absolute_enforcement: ExpiryEnforcement::ClientOnly,
+            ..TimeoutPolicy::default()
+        },
+        ..Policy::default()
+    });
+    let issued = login(&mut engine, ALICE, LAPTOP);
+    let cred = issued.credential.value.clone();
+    // Left alone past the idle timeout: the server refuses it.
+    clock.advance(Duration::from_secs(16 * 60));
+    assert_eq!(
+        view(&mut engine, &cred, &LAPTOP).err(),
+        Some(Rejection::ExpiredIdle)
+    );
+    // Kept busy past the absolute cap: only the page's script would end it.
+    let issued = login(&mut engine, ALICE, LAPTOP);
+    let mut cred = issued.credential.value.clone();
+    for _ in 0..(9 * 6) {
+        clock.advance(Duration::from_secs(10 * 60));
+        let accepted = view(&mut engine, &cred, &LAPTOP).expect("busy and within idle");
+        if let Some(renewed) = accepted.renewed {
+            cred = renewed.value;
+        }
+    }
 }

@@ -31,7 +31,8 @@ pub(super) fn baseline(mechanism: e::Mechanism) -> e::Policy {
             absolute: None,
             activity: e::Activity::AnyRequest,
             renewal: None,
-            enforcement: e::ExpiryEnforcement::Server,
+            idle_enforcement: e::ExpiryEnforcement::Server,
+            absolute_enforcement: e::ExpiryEnforcement::Server,
         },
         rotation: e::RotationPolicy {
             on_login: e::Rotation::KeepId,

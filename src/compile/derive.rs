@@ -376,7 +376,10 @@ fn timeouts(d: &mut Deriver<'_>) {
         NodeKind::AbsoluteTimeout { after, enforced } => Some((*after, *enforced)),
         _ => None,
     });
-    let mut enforcement = d.policy.timeouts.enforcement;
+    let enforcement = |enforced: m::Enforcement| match enforced {
+        m::Enforcement::Server => e::ExpiryEnforcement::Server,
+        m::Enforcement::ClientOnly => e::ExpiryEnforcement::ClientOnly,
+    };
     if let Some((id, (after, resets_on, enforced))) = idle {
         d.policy.timeouts.idle = Some(duration(after));
         d.policy.timeouts.activity = match resets_on {
@@ -384,9 +387,7 @@ fn timeouts(d: &mut Deriver<'_>) {
             m::Activity::UserAction => e::Activity::UserAction,
             m::Activity::StateChange => e::Activity::StateChange,
         };
-        if enforced == m::Enforcement::ClientOnly {
-            enforcement = e::ExpiryEnforcement::ClientOnly;
-        }
+        d.policy.timeouts.idle_enforcement = enforcement(enforced);
         for s in [
             Setting::IdleTimeout,
             Setting::Activity,
@@ -397,14 +398,12 @@ fn timeouts(d: &mut Deriver<'_>) {
     }
     if let Some((id, (after, enforced))) = absolute {
         d.policy.timeouts.absolute = Some(duration(after));
-        // The engine has one enforcement for both; a client-only one makes expiry client-only.
-        if enforced == m::Enforcement::ClientOnly {
-            enforcement = e::ExpiryEnforcement::ClientOnly;
-        }
+        // Each timer keeps its own enforcement: a server-checked idle timeout beside a shift
+        // cap kept by a script in the page stays checked.
+        d.policy.timeouts.absolute_enforcement = enforcement(enforced);
         d.set_id(Setting::AbsoluteTimeout, &id);
         d.set_id(Setting::Enforcement, &id);
     }
-    d.policy.timeouts.enforcement = enforcement;
 
     if let Some((id, (before, keeps_drafts))) = d.one("expiry warning", |k| match k {
         NodeKind::ExpiryWarning {

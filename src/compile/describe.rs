@@ -107,14 +107,23 @@ pub fn describe(flow: &Flow) -> Vec<PolicyRow> {
         .to_owned(),
     );
     row(Setting::AbsoluteTimeout, maybe(p.timeouts.absolute, "none"));
-    row(
-        Setting::Enforcement,
-        match p.timeouts.enforcement {
+    row(Setting::Enforcement, {
+        let who = |e: e::ExpiryEnforcement| match e {
             e::ExpiryEnforcement::Server => "the server",
             e::ExpiryEnforcement::ClientOnly => "the client only (cookie Max-Age or a timer)",
+        };
+        let t = p.timeouts;
+        match (t.idle.is_some(), t.absolute.is_some()) {
+            (true, true) if t.idle_enforcement != t.absolute_enforcement => format!(
+                "idle: {}; absolute: {}",
+                who(t.idle_enforcement),
+                who(t.absolute_enforcement)
+            ),
+            (true, _) => who(t.idle_enforcement).to_owned(),
+            (false, true) => who(t.absolute_enforcement).to_owned(),
+            (false, false) => who(e::ExpiryEnforcement::Server).to_owned(),
         }
-        .to_owned(),
-    );
+    });
     row(
         Setting::Warning,
         match p.warning.before_idle_expiry {

@@ -68,8 +68,10 @@ pub struct SessionEngine<C: Clock = ManualClock, A: AuditSink = NoAudit> {
 /// Timeouts in whole milliseconds; `u64::MAX` = none.
 #[derive(Clone, Copy, Debug)]
 struct Limits {
-    /// Whether the server checks idle and absolute timeouts.
-    server_expiry: bool,
+    /// Whether the server checks the idle timeout.
+    server_idle: bool,
+    /// Whether the server checks the absolute timeout.
+    server_absolute: bool,
     idle: u64,
     absolute: u64,
     renewal: u64,
@@ -85,7 +87,8 @@ impl Limits {
         };
         let t = &policy.timeouts;
         Limits {
-            server_expiry: t.enforcement == ExpiryEnforcement::Server,
+            server_idle: t.idle_enforcement == ExpiryEnforcement::Server,
+            server_absolute: t.absolute_enforcement == ExpiryEnforcement::Server,
             idle: ms(t.idle),
             absolute: ms(t.absolute),
             renewal: ms(t.renewal),
@@ -658,7 +661,7 @@ impl<C: Clock, A: AuditSink> SessionEngine<C, A> {
     pub fn sweep(&mut self) -> u32 {
         let now = self.now();
         let mut ended = 0;
-        if self.policy.timeouts.enforcement == ExpiryEnforcement::Server {
+        if self.policy.timeouts.server_checks_any() {
             let mut slots = std::mem::take(&mut self.scratch);
             slots.clear();
             self.store.all_slots(&mut slots);
@@ -683,7 +686,7 @@ impl<C: Clock, A: AuditSink> SessionEngine<C, A> {
         // A denylist entry is useless once every token it could name has expired.
         let t = &self.policy.timeouts;
         let longest = match self.policy.mechanism {
-            Mechanism::ClientCookie if t.enforcement == ExpiryEnforcement::Server => {
+            Mechanism::ClientCookie if t.absolute_enforcement == ExpiryEnforcement::Server => {
                 t.absolute.unwrap_or(std::time::Duration::MAX)
             }
             Mechanism::ClientCookie => std::time::Duration::MAX,
@@ -837,6 +840,45 @@ impl<C: Clock, A: AuditSink> SessionEngine<C, A> {
     #[inline]
     fn denylisted(&self, id: u64, now: Timestamp) -> bool {
         self.denylist.get(&id).is_some_and(|&at| now >= at)
+    }
+
+    /// When a revocation of this token that has not reached this server yet takes effect: a
+    /// denylist entry or a per-user not-before still within its propagation delay.
+    fn revocation_pending(
+        &self,
+        ids: [u64; 2],
+        user: UserId,
+        generation: u32,
+        now: Timestamp,
+    ) -> Option<Timestamp> {
+        if self.denylist.is_empty() && self.pending_generations.is_empty() {
+            return None;
+        }
+        let t = self.policy.tokens;
+        let listed = t
+            .revocation
+            .denylist()
+            .then(|| {
+                ids.iter()
+                    .filter_map(|id| self.denylist.get(id).copied())
+                    .filter(|&at| now < at)
+                    .min()
+            })
+            .flatten();
+        let generations = t
+            .revocation
+            .not_before()
+            .then(|| {
+                self.pending_generations.get(&user).and_then(|pending| {
+                    pending
+                        .iter()
+                        .filter(|&&(g, at)| generation < g && now < at)
+                        .map(|&(_, at)| at)
+                        .min()
+                })
+            })
+            .flatten();
+        listed.into_iter().chain(generations).min()
     }
 }
 

@@ -182,8 +182,19 @@ pub struct TimeoutPolicy {
     pub activity: Activity,
     /// Issue a fresh id when the current one is older than this (old id ended).
     pub renewal: Option<Duration>,
-    /// Who enforces expiry.
-    pub enforcement: ExpiryEnforcement,
+    /// Who enforces the idle timeout.
+    pub idle_enforcement: ExpiryEnforcement,
+    /// Who enforces the absolute timeout (an application may check one on the server and leave
+    /// the other to a script in the page).
+    pub absolute_enforcement: ExpiryEnforcement,
+}
+
+impl TimeoutPolicy {
+    /// Whether the server checks either timer.
+    pub fn server_checks_any(&self) -> bool {
+        self.idle_enforcement == ExpiryEnforcement::Server
+            || self.absolute_enforcement == ExpiryEnforcement::Server
+    }
 }
 
 impl Default for TimeoutPolicy {
@@ -193,7 +204,8 @@ impl Default for TimeoutPolicy {
             absolute: Some(12 * HOUR),
             activity: Activity::UserAction,
             renewal: None,
-            enforcement: ExpiryEnforcement::Server,
+            idle_enforcement: ExpiryEnforcement::Server,
+            absolute_enforcement: ExpiryEnforcement::Server,
         }
     }
 }

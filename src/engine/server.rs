@@ -228,10 +228,17 @@ impl<C: Clock, A: AuditSink> SessionEngine<C, A> {
     pub(super) fn session_cookie_max_age(&self) -> Option<Duration> {
         let t = &self.policy.timeouts;
         let mut age = self.policy.cookie.max_age;
-        if t.enforcement == ExpiryEnforcement::ClientOnly {
-            for limit in [t.idle, t.absolute].into_iter().flatten() {
-                age = Some(age.map_or(limit, |a| a.min(limit)));
-            }
+        let client = |e: ExpiryEnforcement, d: Option<Duration>| {
+            d.filter(|_| e == ExpiryEnforcement::ClientOnly)
+        };
+        for limit in [
+            client(t.idle_enforcement, t.idle),
+            client(t.absolute_enforcement, t.absolute),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            age = Some(age.map_or(limit, |a| a.min(limit)));
         }
         age
     }
@@ -265,14 +272,12 @@ impl<C: Clock, A: AuditSink> SessionEngine<C, A> {
     #[inline]
     pub(super) fn expired(&self, s: &Session, now: Timestamp) -> Option<EndReason> {
         let l = &self.limits;
-        if l.server_expiry {
-            let now_ms = now.as_millis();
-            if now_ms.saturating_sub(s.last_active.as_millis()) > l.idle {
-                return Some(EndReason::ExpiredIdle);
-            }
-            if now_ms.saturating_sub(s.created.as_millis()) > l.absolute {
-                return Some(EndReason::ExpiredAbsolute);
-            }
+        let now_ms = now.as_millis();
+        if l.server_idle && now_ms.saturating_sub(s.last_active.as_millis()) > l.idle {
+            return Some(EndReason::ExpiredIdle);
+        }
+        if l.server_absolute && now_ms.saturating_sub(s.created.as_millis()) > l.absolute {
+            return Some(EndReason::ExpiredAbsolute);
         }
         if self.policy.mechanism == Mechanism::Hybrid {
             // Refresh families are always checked by the server: they live nowhere else.
@@ -493,11 +498,11 @@ impl<C: Clock, A: AuditSink> SessionEngine<C, A> {
             renewed = self
                 .rotate_slot(slot, Rotation::RotateEndOld, op, now)?
                 .map(Box::new);
-        } else if !l.server_expiry && l.idle != u64::MAX && counts {
+        } else if !l.server_idle && l.idle != u64::MAX && counts {
             // The client's timer slides only when the server re-sends the cookie.
             renewed = Some(Box::new(self.session_credential(key)));
         }
-        let idle_warning = if l.server_expiry && l.idle != u64::MAX && l.warning != u64::MAX {
+        let idle_warning = if l.server_idle && l.idle != u64::MAX && l.warning != u64::MAX {
             let left = l
                 .idle
                 .saturating_sub(now_ms.saturating_sub(last_active.as_millis()));
@@ -600,12 +605,15 @@ impl<C: Clock, A: AuditSink> SessionEngine<C, A> {
     /// of (a server-side record, or a cookie session carrying its own times).
     pub(super) fn timer_checks(&self) -> (TimerCheck, TimerCheck) {
         let t = &self.policy.timeouts;
-        let one = |d: Option<Duration>| match d {
+        let one = |d: Option<Duration>, e: ExpiryEnforcement| match d {
             None => TimerCheck::NotConfigured,
-            Some(_) if t.enforcement == ExpiryEnforcement::ClientOnly => TimerCheck::ClientOnly,
+            Some(_) if e == ExpiryEnforcement::ClientOnly => TimerCheck::ClientOnly,
             Some(limit) => TimerCheck::Within { limit },
         };
-        (one(t.idle), one(t.absolute))
+        (
+            one(t.idle, t.idle_enforcement),
+            one(t.absolute, t.absolute_enforcement),
+        )
     }
 
     /// How client binding let an accepted request through.

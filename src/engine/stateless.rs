@@ -99,7 +99,9 @@ impl<C: Clock, A: AuditSink> SessionEngine<C, A> {
         let exp = match kind {
             TokenKind::Access => (now + self.policy.tokens.access_lifetime).as_secs(),
             TokenKind::CookieSession => match t.absolute {
-                Some(abs) if t.enforcement == ExpiryEnforcement::Server => (now + abs).as_secs(),
+                Some(abs) if t.absolute_enforcement == ExpiryEnforcement::Server => {
+                    (now + abs).as_secs()
+                }
                 _ => NEVER_SECS,
             },
         };
@@ -260,17 +262,19 @@ impl<C: Clock, A: AuditSink> SessionEngine<C, A> {
             }
         }
         let timeouts = self.policy.timeouts;
-        if expect == TokenKind::CookieSession && timeouts.enforcement == ExpiryEnforcement::Server {
+        if expect == TokenKind::CookieSession && timeouts.server_checks_any() {
             let active = Timestamp::from_millis(claims.active_ms);
             let created = Timestamp::from_millis(claims.created_ms);
-            let why = if timeouts
-                .idle
-                .is_some_and(|idle| now.saturating_since(active) > idle)
+            let why = if timeouts.idle_enforcement == ExpiryEnforcement::Server
+                && timeouts
+                    .idle
+                    .is_some_and(|idle| now.saturating_since(active) > idle)
             {
                 Some(Rejection::ExpiredIdle)
-            } else if timeouts
-                .absolute
-                .is_some_and(|abs| now.saturating_since(created) > abs)
+            } else if timeouts.absolute_enforcement == ExpiryEnforcement::Server
+                && timeouts
+                    .absolute
+                    .is_some_and(|abs| now.saturating_since(created) > abs)
             {
                 Some(Rejection::ExpiredAbsolute)
             } else {
@@ -322,7 +326,7 @@ impl<C: Clock, A: AuditSink> SessionEngine<C, A> {
             renewed = Some(Box::new(cookie));
         }
         if expect == TokenKind::CookieSession
-            && timeouts.enforcement == ExpiryEnforcement::Server
+            && timeouts.idle_enforcement == ExpiryEnforcement::Server
             && let (Some(window), Some(idle)) =
                 (self.policy.warning.before_idle_expiry, timeouts.idle)
         {
@@ -360,6 +364,13 @@ impl<C: Clock, A: AuditSink> SessionEngine<C, A> {
             },
             revocation: if t.revocation == Revocation::None {
                 RevocationCheck::NotPossible
+            } else if let Some(effective) = self.revocation_pending(
+                [claims.jti, claims.sid],
+                claims.sub,
+                claims.generation,
+                now,
+            ) {
+                RevocationCheck::Propagating { effective }
             } else {
                 RevocationCheck::NotListed
             },

@@ -353,6 +353,12 @@ pub enum RevocationCheck {
     NotPossible,
     /// A revocation list was consulted and did not (yet) list the credential.
     NotListed,
+    /// The credential was revoked, but the revocation has not reached this server yet (a
+    /// propagation delay): it is refused from `effective` on.
+    Propagating {
+        /// When the revocation takes effect here.
+        effective: Timestamp,
+    },
 }
 
 /// Why the engine accepted a credential. A finding names its cause from these, never from

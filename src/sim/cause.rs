@@ -42,8 +42,9 @@ pub(super) enum Outlived {
     /// Only background requests for `for_ms` (longer than the drawn idle timeout), then
     /// accepted for a user action.
     Pinged { for_ms: u64, ping: NodeId },
-    /// Replayed after the client's own timer had deleted it.
-    ClientTimer,
+    /// Replayed after the client's own timer had deleted it: the absolute one (the user kept
+    /// working until the cap) or the idle one (the user walked away).
+    ClientTimer { absolute: bool },
 }
 
 /// The cause of a credential accepted past a time limit, or `None` when the grounds show no
@@ -58,7 +59,7 @@ pub(super) fn outlived(
         return Some(token_lifetime(info, grounds, what));
     }
     let timer = match what {
-        Outlived::Busy { .. } => grounds.absolute,
+        Outlived::Busy { .. } | Outlived::ClientTimer { absolute: true } => grounds.absolute,
         _ => grounds.idle,
     };
     let profile_name = profile.name;
@@ -85,7 +86,9 @@ pub(super) fn outlived(
         (TimerCheck::ClientOnly, Outlived::Pinged { .. }) => None,
         (TimerCheck::ClientOnly, _) => {
             let setting = match what {
-                Outlived::Busy { .. } => Setting::AbsoluteTimeout,
+                Outlived::Busy { .. } | Outlived::ClientTimer { absolute: true } => {
+                    Setting::AbsoluteTimeout
+                }
                 _ => Setting::IdleTimeout,
             };
             Some(Cause::new(
@@ -124,8 +127,9 @@ pub(super) fn outlived(
             ))
         }
         (TimerCheck::NotConfigured, Outlived::Busy { age_ms }) => {
-            let mut nodes = info.from(Setting::IdleTimeout);
-            nodes.push(info.create.clone());
+            // The absolute timeout goes on the create stage: that is the node to change.
+            let mut nodes = vec![info.create.clone()];
+            nodes.extend(info.from(Setting::IdleTimeout));
             // Quote the idle timeout only where one is drawn (and slid): the cause is the
             // missing cap either way.
             let why = if grounds.idle == TimerCheck::NotConfigured {
@@ -188,16 +192,23 @@ pub(super) fn outlived(
                     format!(
                         "The idle timeout ({}) is reset by any request, background ones \
                          included, so a tab that polls keeps an unattended session alive \
-                         forever: {} without a user action, and still accepted. Count only \
-                         user actions as activity.",
+                         {}: {} without a user action, and still accepted. Count only user \
+                         actions as activity.",
                         human_ms(ms(limit)),
+                        match grounds.absolute {
+                            TimerCheck::Within { limit } => format!(
+                                "until the absolute timeout ({}) ends it",
+                                human_ms(ms(limit))
+                            ),
+                            _ => "forever".to_owned(),
+                        },
                         human_ms(*for_ms)
                     ),
                 )
             })
         }
-        (TimerCheck::Within { .. }, Outlived::ClientTimer)
-        | (TimerCheck::NotConfigured, Outlived::ClientTimer)
+        (TimerCheck::Within { .. }, Outlived::ClientTimer { .. })
+        | (TimerCheck::NotConfigured, Outlived::ClientTimer { .. })
         | (TimerCheck::NotTracked, _) => None,
     }
 }
@@ -210,7 +221,7 @@ fn token_lifetime(info: &FlowInfo, grounds: &Grounds, what: &Outlived) -> Cause 
             format!("after {} without use", human_ms(*for_ms))
         }
         Outlived::Busy { age_ms } => format!("{} after sign-in", human_ms(*age_ms)),
-        Outlived::ClientTimer => "after the client discarded it".to_owned(),
+        Outlived::ClientTimer { .. } => "after the client discarded it".to_owned(),
     };
     if grounds.exp == ExpCheck::Ignored {
         return Cause::new(
@@ -297,6 +308,25 @@ pub(super) fn survived(
             ),
         );
     }
+    // Revoked, but the revocation had not reached every server yet: the drawn delay is the
+    // cause, whatever a later probe would have seen.
+    if let RevocationCheck::Propagating { .. } = grounds.revocation {
+        let mut nodes = info.from(Setting::AccessToken);
+        nodes.extend(info.from(Setting::CookieSessionRevocation));
+        nodes.push(action_node.clone());
+        let delay = ms(info.policy.tokens.revocation_delay);
+        return Cause::new(
+            Gap::RevokeLatency,
+            nodes,
+            format!(
+                "After the {action_text} the credential was revoked, but the revocation had not \
+                 reached every server yet: the drawn propagation delay ({}) keeps a copy usable \
+                 for that long after the {action_text}. Shorten the delay drawn on the token \
+                 store.",
+                human_ms(delay),
+            ),
+        );
+    }
     // What the ending itself did, from its own drawing and the engine's answer.
     let own = match ending {
         // On a cookie session that cannot be revoked, a client-only logout is all there is: the
@@ -313,10 +343,9 @@ pub(super) fn survived(
                 Gap::LogoutServerNoop,
                 vec![node.clone()],
                 format!(
-                    "This logout is drawn as client-only: it clears the browser's cookie, and \
+                    "This logout is drawn as client-only: the client forgets the credential, and \
                      the server ends nothing ({ended} session(s) ended), so anyone holding a \
-                     copy of the credential is still signed in. Invalidate the session on the \
-                     server."
+                     copy of it is still signed in. Invalidate the session on the server."
                 ),
             ))
         }
@@ -403,8 +432,9 @@ pub(super) fn survived(
                 nodes,
                 format!(
                     "The cookie session's drawn revocation does not cover this kind of ending: \
-                     a {action_text} needs {needs}, so a copy of the old cookie is still \
-                     accepted. Draw denylist + not-before on the client cookie session."
+                     {} {action_text} needs {needs}, so a copy of the old cookie is still \
+                     accepted. Draw denylist + not-before on the client cookie session.",
+                    article(action_text)
                 ),
             )
         }
@@ -419,5 +449,14 @@ pub(super) fn survived(
                 ),
             )
         }
+    }
+}
+
+/// "a" or "an" before a word, as it is spoken.
+fn article(word: &str) -> &'static str {
+    if word.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
     }
 }

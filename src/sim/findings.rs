@@ -21,13 +21,16 @@ pub(super) struct Observation {
     pub trace: Vec<Step>,
 }
 
-/// The observations kept so far: per flow and gap, the one with the shortest trace.
+/// The observations kept so far: per flow, gap and the node to change first (one cause), the
+/// one with the shortest trace. Two causes of one gap in a flow (a client-only sign-out, and a
+/// log-out-everywhere the revocation model does not cover) stay two findings.
 #[derive(Default)]
-pub(super) struct Collected(BTreeMap<(usize, Gap), Observation>);
+pub(super) struct Collected(BTreeMap<(usize, Gap, Option<NodeId>), Observation>);
 
 impl Collected {
     pub(super) fn add(&mut self, o: Observation) {
-        match self.0.get_mut(&(o.flow, o.id)) {
+        let key = (o.flow, o.id, o.nodes.first().cloned());
+        match self.0.get_mut(&key) {
             // The same gap for the same cause seen at another node (two logouts that both
             // leave the cookie valid): one finding naming both, with the shorter trace.
             Some(kept) if kept.explanation == o.explanation => {
@@ -43,7 +46,7 @@ impl Collected {
             // Ties keep the earlier one, so shard order decides, not thread timing.
             Some(kept) if kept.trace.len() <= o.trace.len() => {}
             _ => {
-                self.0.insert((o.flow, o.id), o);
+                self.0.insert(key, o);
             }
         }
     }

@@ -774,9 +774,8 @@ impl<'w> Population<'w, '_> {
         if self.dev(u).cred.is_some() {
             match self.validate(u, RequestKind::UserAction) {
                 Some(Ok(())) => {
-                    if self.users[u].disabled {
-                        self.disabled_but_accepted(u, now, flow);
-                    }
+                    // A disabled account still let in is proven, with its cause, by the
+                    // replay-after-disable scene; the population only lives with it.
                     let create = self.create_node(flow);
                     return self.after(u, create, now);
                 }
@@ -1183,12 +1182,7 @@ impl<'w> Population<'w, '_> {
         let flow = self.dev(u).flow;
         let client = self.client(u);
         let why = match self.validate(u, kind) {
-            Some(Ok(())) => {
-                if self.users[u].disabled {
-                    self.disabled_but_accepted(u, now, flow);
-                }
-                return true;
-            }
+            Some(Ok(())) => return true,
             Some(Err(why)) => why,
             None if self.dev(u).cred.is_none() => return false,
             None => return true,
@@ -1358,40 +1352,6 @@ impl<'w> Population<'w, '_> {
                 let _ = e.disable_account(user);
             }
         }
-    }
-
-    fn disabled_but_accepted(&mut self, u: usize, now: u64, flow: u16) {
-        let info = &self.world.flows[flow as usize];
-        let Some(disable) = info.account_disable.clone() else {
-            return;
-        };
-        let at = self.users[u].disable_at.unwrap_or(now);
-        let request = info.request.clone();
-        let mut nodes = info.from(Setting::AccountDisable);
-        nodes.push(disable.clone());
-        self.tally.example(Observation {
-            id: Gap::AcctDisableSurvive,
-            flow: flow as usize,
-            nodes,
-            explanation: "An account was disabled (a leaver, a fraud case) but the session it \
-                          already had kept working: disabling must end the account's sessions."
-                .to_owned(),
-            trace: vec![
-                Step {
-                    at_ms: Some(at),
-                    actor: "admin".into(),
-                    action: format!("disables user {}", self.users[u].id.0),
-                    outcome: "accepted".into(),
-                    node: Some(disable),
-                },
-                user_step(
-                    now,
-                    "uses the session it already had",
-                    format!("accepted as user {}", self.users[u].id.0),
-                    &request,
-                ),
-            ],
-        });
     }
 }
 

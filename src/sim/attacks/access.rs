@@ -61,12 +61,26 @@ pub(super) fn stuff_credentials(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
         Mechanism::SignedToken | Mechanism::ClientCookie
     );
     if opened == 50 && r.is_ok() && (no_state || held > 50) {
-        return Some(Attempt::found(lab.observe(
-            Gap::ConcUnlimited,
-            lab.info.from(Setting::Concurrency),
+        let limited = lab.info.policy.concurrency.limit != crate::engine::SessionLimit::Unlimited;
+        let explanation = if no_state && limited {
+            // The drawn limit is there, but nothing on the server counts stateless sessions.
+            "The drawn session limit cannot hold: the session is a signed, stateless credential \
+             the server keeps no record of, so there is nothing to count or evict, and a \
+             credential stuffer opened 50 sessions next to the user's. Keep a server-side \
+             record per session (a hybrid with refresh families) to enforce the limit."
+        } else {
             "There is no limit on concurrent sessions: a credential stuffer opened 50 sessions \
              next to the user's and nothing noticed. Limit sessions (3–5) and show them to the \
-             user.",
+             user."
+        };
+        let mut nodes = lab.info.from(Setting::Concurrency);
+        if no_state && limited {
+            nodes.extend(lab.info.from(Setting::Mechanism));
+        }
+        return Some(Attempt::found(lab.observe(
+            Gap::ConcUnlimited,
+            nodes,
+            explanation,
         )));
     }
     // Signing in with a leaked password is what a login is for: the attack succeeds only when

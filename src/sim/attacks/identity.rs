@@ -48,7 +48,7 @@ pub(super) fn predict_id(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
                     n + 1,
                     if n == 0 { "try" } else { "tries" }
                 ),
-                format!("id {} accepted as {whom}", short(&guess)),
+                format!("id {}: {whom}", short(&guess)),
                 &node,
             );
             let _ = victim;

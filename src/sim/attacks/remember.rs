@@ -143,11 +143,21 @@ pub(super) fn remember_me_after_logout(lab: &mut Lab<'_, '_>) -> Option<Attempt>
     if r.is_ok() {
         let mut nodes = lab.info.from(Setting::RememberMe);
         nodes.push(logout);
+        // Quote rotation only where it is drawn off: the copy was never used before, so a
+        // token that rotates on use is still the one the attacker holds.
+        let rm = lab.info.policy.remember_me;
+        let explanation = if rm.rotate_on_use == crate::engine::RotateOnUse::Keep {
+            "The remember-me token is never rotated and survives logout: a copy keeps signing \
+             in after the victim logged out. Rotate it on use and revoke it at logout."
+        } else {
+            "The remember-me token survives logout: a copy taken before the victim logged out \
+             still signs in afterwards (rotation on use does not help, the copy was never \
+             used). Revoke the device's token at logout."
+        };
         return Some(Attempt::found(lab.observe(
             Gap::RememberStatic,
             nodes,
-            "The remember-me token is never rotated and survives logout: a copy keeps signing \
-             in after the victim logged out. Rotate it on use and revoke it at logout.",
+            explanation,
         )));
     }
     Some(Attempt::default())

@@ -145,19 +145,49 @@ pub(super) fn replay_far_away(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
         return Some(Attempt::default());
     };
     let drawn = lab.info.policy.binding.impossible_travel.is_some();
-    if drawn && accepted.grounds.credential == crate::engine::CredentialKind::AccessToken {
-        // The check is drawn, but a stateless token carries no location to compare.
+    let g = accepted.grounds;
+    if g.exp == crate::engine::ExpCheck::Ignored {
+        // Accepted because nobody checks exp (JWT-VALIDATION-WEAK says so), not for want of a
+        // travel check: a checked 10-minute token would have been refused here.
+        return Some(Attempt::default());
+    }
+    if drawn && g.credential == crate::engine::CredentialKind::SessionId {
+        // A server-side session keeps its last location: the check saw the jump and let it
+        // through, as the drawn mismatch action says.
+        return Some(Attempt::found(lab.observe(
+            Gap::GeoVelocityNone,
+            lab.info.from(Setting::Binding),
+            "The drawn impossible-travel check saw the same session used from London and, ten \
+             minutes later, from New York (5,570 km away), but the drawn action on a mismatch \
+             is to ignore it, so both were accepted. Require re-authentication or end the \
+             session on a mismatch.",
+        )));
+    }
+    if drawn {
+        // The check is drawn, but a stateless credential carries no last location to compare.
+        let (what, how_long) = match g.credential {
+            crate::engine::CredentialKind::AccessToken => (
+                "the stateless access token carries no location",
+                format!(
+                    "for as long as the token lives ({})",
+                    human_ms(ms(lab.info.policy.tokens.access_lifetime))
+                ),
+            ),
+            _ => (
+                "a client-side cookie session keeps no last location on the server",
+                "for as long as the cookie is valid".to_owned(),
+            ),
+        };
         let mut nodes = lab.info.from(Setting::Binding);
         nodes.extend(lab.info.from(Setting::AccessLifetime));
         return Some(Attempt::found(lab.observe(
             Gap::GeoVelocityNone,
             nodes,
             format!(
-                "The drawn impossible-travel check can only look at what the server keeps: the \
-                 stateless access token carries no location, so a copy used from New York ten \
-                 minutes after London was accepted, and will be for as long as the token lives \
-                 ({}). Keep access tokens short, or check travel where tokens are refreshed.",
-                human_ms(ms(lab.info.policy.tokens.access_lifetime))
+                "The drawn impossible-travel check can only look at what the server keeps: \
+                 {what}, so a copy used from New York ten minutes after London was accepted, \
+                 and will be {how_long}. Keep credentials short-lived, or check travel where \
+                 the server sees them (a server-side session, the refresh endpoint)."
             ),
         )));
     }

@@ -25,8 +25,12 @@ pub(super) fn outlived(
 /// Whether a drawn timeout lives only in the browser: the user's own browser then drops the
 /// cookie when it runs out, and only a replayed copy (`replay_expired_cookie`) gets past it.
 pub(super) fn client_side_timer(lab: &Lab<'_, '_>, setting: Setting) -> bool {
-    lab.info.policy.timeouts.enforcement == ExpiryEnforcement::ClientOnly
-        && !lab.info.sources.of(setting).is_empty()
+    let t = &lab.info.policy.timeouts;
+    let enforcement = match setting {
+        Setting::AbsoluteTimeout => t.absolute_enforcement,
+        _ => t.idle_enforcement,
+    };
+    enforcement == ExpiryEnforcement::ClientOnly && !lab.info.sources.of(setting).is_empty()
 }
 
 pub(super) fn idle_user(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
@@ -126,33 +130,56 @@ pub(super) fn pinging_tab(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
 }
 
 pub(super) fn replay_expired_cookie(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
-    let t = &lab.info.policy.timeouts;
-    if t.enforcement != ExpiryEnforcement::ClientOnly {
-        return None; // the server checks: nothing for a replay to get past
-    }
-    let expiry = match (t.idle, t.absolute) {
-        (Some(i), _) => ms(i),
-        (None, Some(a)) => ms(a),
+    let t = lab.info.policy.timeouts;
+    // The first timer the page's script enforces alone: a replay gets past it. One the server
+    // checks leaves nothing for a replay to get past.
+    let client = |e: ExpiryEnforcement, d: Option<std::time::Duration>| {
+        d.filter(|_| e == ExpiryEnforcement::ClientOnly).map(ms)
+    };
+    let (expiry, absolute) = match (
+        client(t.idle_enforcement, t.idle),
+        client(t.absolute_enforcement, t.absolute),
+    ) {
+        (Some(idle), _) => (idle, false),
+        (None, Some(cap)) => (cap, true),
         (None, None) => return None,
     };
     let s = victim_session(lab)?;
-    lab.wait(expiry + MINUTE);
     let node = lab.info.request.clone();
-    lab.step(
-        "user",
-        format!(
-            "walks away; after {} the page's timer deletes the cookie",
-            human_ms(expiry)
-        ),
-        "cookie gone from the browser".into(),
-        &node,
-    );
+    let mut cred = s.credential.value.clone();
+    if absolute {
+        // The user works until the page's cap deletes the cookie (a server-checked idle
+        // timeout stays satisfied at this pace).
+        let pace = lab.active_pace();
+        cred = lab.stay_active(&cred, pace, expiry + MINUTE).ok()?;
+        lab.step(
+            "user",
+            format!(
+                "works all day; after {} the page's timer deletes the cookie",
+                human_ms(expiry)
+            ),
+            "cookie gone from the browser".into(),
+            &node,
+        );
+    } else {
+        lab.wait(expiry);
+        lab.step(
+            "user",
+            format!(
+                "walks away; after {} the page's timer deletes the cookie",
+                human_ms(expiry)
+            ),
+            "cookie gone from the browser".into(),
+            &node,
+        );
+        lab.wait(MINUTE);
+    }
     let r = lab.present(
         "attacker",
         "replays a copy of the cookie taken earlier",
-        &s.credential.value,
+        &cred,
         &NEARBY,
         RequestKind::UserAction,
     );
-    outlived(lab, r, &cause::Outlived::ClientTimer)
+    outlived(lab, r, &cause::Outlived::ClientTimer { absolute })
 }

@@ -78,17 +78,8 @@ pub(super) fn replay_hours_later(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
         &NEARBY,
         RequestKind::UserAction,
     );
-    if r.is_err() {
-        return Some(Attempt::default());
-    }
-    let mut nodes = lab.info.from(Setting::AccessLifetime);
-    nodes.extend(lab.info.from(Setting::AccessToken));
-    Some(Attempt::found(lab.observe(
-        Gap::JwtLongLived,
-        nodes,
-        "The access token lives for hours: a stolen one is usable long after the theft. \
-         Keep access tokens to minutes (5–30) and refresh them.",
-    )))
+    // Why it still worked is the engine's to say: a long lifetime, or exp not checked.
+    timeouts::outlived(lab, r, &cause::Outlived::Unused { for_ms: 2 * HOUR })
 }
 
 pub(super) fn refresh(
@@ -143,14 +134,30 @@ pub(super) fn reuse_refresh_token(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
     }
     // Refresh tokens carry their issue time, so every answer looks new: whether the server
     // rotated is what the drawing says; that the old token worked is what the engine showed.
-    let rotated = lab.info.policy.refresh.rotation == crate::engine::RefreshRotation::Rotate;
+    let drawn = lab.info.policy.refresh;
+    let rotated = drawn.rotation == crate::engine::RefreshRotation::Rotate;
+    let detects = drawn.reuse == crate::engine::ReuseDetection::RevokeFamily;
     let nodes = lab.info.from(Setting::Refresh);
-    if rotated {
+    if rotated && detects && drawn.grace_generations > 0 {
         return Some(Attempt::found(lab.observe(
             Gap::RtGraceWide,
             nodes,
-            "Refresh tokens rotate, but a token two generations old is still accepted: the \
-             grace window lets a thief keep refreshing.",
+            format!(
+                "Refresh tokens rotate, but the drawn grace of {} generation(s) still accepts \
+                 a token two generations old: a thief keeps refreshing. Accept only the newest \
+                 token (one generation at most, for retries).",
+                drawn.grace_generations
+            ),
+        )));
+    }
+    if rotated {
+        // Rotated, but an old token is not recognised as reuse: nothing stops the thief.
+        return Some(Attempt::found(lab.observe(
+            Gap::RtNoRotation,
+            nodes,
+            "Refresh tokens rotate, but reuse is not detected: a copied token two generations \
+             old still mints new tokens, and nothing revokes the family when it comes back. \
+             Turn on reuse detection (revoke the family on reuse).",
         )));
     }
     lab.wait(5 * MINUTE);
@@ -177,7 +184,7 @@ pub(super) fn refresh_for_a_year(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
         crate::engine::RefreshExpiry::Sliding { idle, .. } => ms(idle),
         crate::engine::RefreshExpiry::Absolute { lifetime } => ms(lifetime),
     };
-    if policy.timeouts.enforcement == ExpiryEnforcement::Server
+    if policy.timeouts.idle_enforcement == ExpiryEnforcement::Server
         && let Some(session_idle) = policy.timeouts.idle
     {
         idle = idle.min(ms(session_idle));
