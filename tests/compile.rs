@@ -64,7 +64,10 @@ fn banking_compiles_to_a_strict_server_side_policy() {
     assert_eq!(p.timeouts.activity, e::Activity::UserAction);
     assert_eq!(p.timeouts.absolute, Some(8 * HOUR));
     assert_eq!(p.timeouts.idle_enforcement, e::ExpiryEnforcement::Server);
-    assert_eq!(p.timeouts.absolute_enforcement, e::ExpiryEnforcement::Server);
+    assert_eq!(
+        p.timeouts.absolute_enforcement,
+        e::ExpiryEnforcement::Server
+    );
     assert_eq!(p.warning.before_idle_expiry, Some(2 * MIN));
     assert_eq!(p.warning.work_on_expiry, e::WorkOnExpiry::Preserved);
     assert!(!p.remember_me.offered);
@@ -119,7 +122,10 @@ fn the_legacy_shop_compiles_to_the_weak_policy_it_draws() {
     assert_eq!(p.rotation.on_login, e::Rotation::KeepId);
     assert_eq!(p.timeouts.idle, Some(30 * MIN));
     assert_eq!(p.timeouts.activity, e::Activity::AnyRequest);
-    assert_eq!(p.timeouts.idle_enforcement, e::ExpiryEnforcement::ClientOnly);
+    assert_eq!(
+        p.timeouts.idle_enforcement,
+        e::ExpiryEnforcement::ClientOnly
+    );
     assert_eq!(p.timeouts.absolute, None, "no absolute timeout drawn");
     assert!(p.remember_me.offered);
     assert_eq!(
