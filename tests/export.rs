@@ -569,7 +569,19 @@ fn every_template_exports_dot_that_parses_with_every_node_and_edge() {
         let text = export::dot(&map);
         let nodes = check_dot(&text).unwrap_or_else(|e| panic!("{name}: {e}\n{text}"));
         assert_eq!(nodes.len(), map.nodes.len() + map.notes.len(), "{name}");
-        assert_eq!(text.matches(" -> ").count(), map.edges.len(), "{name}");
+        // Every edge, and every note tied to the node nearest to it.
+        assert_eq!(
+            text.matches(" -> ").count(),
+            map.edges.len() + map.notes.len(),
+            "{name}"
+        );
+        assert!(
+            text.contains(&format!(
+                "label={}; labelloc=t",
+                export::dot_quote(&map.title)
+            )),
+            "{name}: the title is drawn"
+        );
         assert_eq!(
             text.matches("subgraph cluster_").count(),
             map.lanes.len(),
@@ -630,7 +642,13 @@ fn labels_with_quotes_brackets_ampersands_and_non_latin_text_survive_dot() {
         .find(|(id, _)| id == "login")
         .expect("login node");
     assert!(first.1.starts_with(HOSTILE), "{first:?}");
-    assert!(nodes.iter().any(|(_, label)| label == HOSTILE), "the note");
+    // The note, wrapped into lines.
+    assert!(
+        nodes
+            .iter()
+            .any(|(_, label)| label.replace("\\n", " ").replace('\n', " ") == HOSTILE),
+        "the note: {nodes:#?}"
+    );
 }
 
 #[test]
@@ -1329,6 +1347,7 @@ fn one_export_entry_point_writes_every_format_and_never_changes_the_map() {
         },
         file: "banking.ron",
         source: None,
+        direction: export::Direction::Tb,
     };
     for kind in Format::ALL {
         let path = dir.path().join(format!("out.{}", kind.extension()));

@@ -126,6 +126,9 @@ enum Command {
         /// worst severity).
         #[arg(long)]
         badges: bool,
+        /// Which way the Graphviz diagram runs (top to bottom suits a wide map on a page).
+        #[arg(long, value_enum, default_value_t = crate::export::Direction::Lr)]
+        direction: crate::export::Direction,
         /// The population the Markdown report simulates (its metrics say which it was).
         #[command(flatten)]
         population: PopulationArgs,
@@ -232,6 +235,7 @@ pub fn run() -> ExitCode {
             scale,
             profile,
             badges,
+            direction,
             population,
         }) => export(
             &file,
@@ -242,6 +246,7 @@ pub fn run() -> ExitCode {
                 scale,
                 profile: &profile,
                 badges,
+                direction,
                 population: &population,
             },
         ),
@@ -623,6 +628,7 @@ struct ExportOptions<'a> {
     scale: f32,
     profile: &'a str,
     badges: bool,
+    direction: crate::export::Direction,
     population: &'a PopulationArgs,
 }
 
@@ -651,6 +657,7 @@ fn export(
         population: builder(options.population, 0, profile),
         file: &name,
         source: Some(&source),
+        direction: options.direction,
     };
     match crate::export::write(format, &map, output, &export) {
         Ok(()) => ExitCode::SUCCESS,

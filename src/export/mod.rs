@@ -12,7 +12,7 @@ use std::path::Path;
 
 pub use document::markdown_report;
 pub use svg::{MAX_PNG_SIDE, PngError, png, rgba, svg};
-pub use text::{dot, dot_quote, mermaid, mermaid_escape};
+pub use text::{Direction, dot, dot_quote, dot_with, mermaid, mermaid_escape};
 
 use crate::compile;
 use crate::model::{self, Map};
@@ -86,6 +86,8 @@ pub struct Options<'a> {
     /// The map's source text, so the report's findings point at lines; `None` for a map that
     /// was never saved.
     pub source: Option<&'a str>,
+    /// Which way the Graphviz diagram runs.
+    pub direction: Direction,
 }
 
 impl Options<'_> {
@@ -117,7 +119,7 @@ pub fn bytes(
         )
         .map_err(|e| e.to_string())?,
         Format::Mermaid => mermaid(map).into_bytes(),
-        Format::Dot => dot(map).into_bytes(),
+        Format::Dot => dot_with(map, options.direction).into_bytes(),
         Format::Markdown => {
             let plan = compile::compile(map);
             let mut report = crate::sim::report_with_simulation(

@@ -187,12 +187,63 @@ pub fn dot_quote(text: &str) -> String {
     out
 }
 
-/// The map as a Graphviz digraph.
+/// `text` broken into lines of at most `width` characters at spaces (a longer word stays whole),
+/// so a note is a block rather than one line across the page.
+fn wrapped(text: &str, width: usize) -> String {
+    let mut out = String::with_capacity(text.len());
+    for paragraph in text.lines() {
+        let mut line = 0;
+        for word in paragraph.split_whitespace() {
+            let len = word.chars().count();
+            if line > 0 && line + 1 + len > width {
+                out.push('\n');
+                line = 0;
+            } else if line > 0 {
+                out.push(' ');
+                line += 1;
+            }
+            out.push_str(word);
+            line += len;
+        }
+        out.push('\n');
+    }
+    out.truncate(out.trim_end_matches('\n').len());
+    out
+}
+
+/// Which way a Graphviz diagram runs: left to right (the canvas's way) or top to bottom (a
+/// wide map on a narrow page).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, clap::ValueEnum)]
+pub enum Direction {
+    /// Left to right.
+    #[default]
+    Lr,
+    /// Top to bottom.
+    Tb,
+}
+
+/// The map as a Graphviz digraph, left to right.
 pub fn dot(map: &Map) -> String {
+    dot_with(map, Direction::Lr)
+}
+
+/// The map as a Graphviz digraph: the map's title as the graph's label, one cluster per lane,
+/// and each sticky note tied to the node nearest to it on the canvas.
+pub fn dot_with(map: &Map, direction: Direction) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "digraph {} {{", dot_quote(&map.title));
-    out.push_str(
-        "    rankdir=LR;\n    node [fontname=\"Helvetica\", fontsize=11, style=filled];\n",
+    let _ = writeln!(
+        out,
+        "    label={}; labelloc=t; fontname=\"Helvetica\"; fontsize=16;",
+        dot_quote(&map.title)
+    );
+    let _ = writeln!(
+        out,
+        "    rankdir={};\n    node [fontname=\"Helvetica\", fontsize=11, style=filled];",
+        match direction {
+            Direction::Lr => "LR",
+            Direction::Tb => "TB",
+        }
     );
     out.push_str("    edge [fontname=\"Helvetica\", fontsize=9];\n");
     let node_line = |out: &mut String, indent: &str, node: &Node| {
@@ -242,12 +293,31 @@ pub fn dot(map: &Map) -> String {
         );
     }
     for (i, note) in map.notes.iter().enumerate() {
+        let id = dot_quote(&format!("__note_{i}"));
         let _ = writeln!(
             out,
-            "    {} [label={}, shape=note, fillcolor=\"#fff19c\"];",
-            dot_quote(&format!("__note_{i}")),
-            dot_quote(&note.text)
+            "    {id} [label={}, shape=note, fillcolor=\"#fff19c\"];",
+            dot_quote(&wrapped(&note.text, 40))
         );
+        // A note belongs beside what it is about: the node nearest to it on the canvas.
+        let centre = |pos: crate::model::Pos, size: crate::model::Size| {
+            (pos.0 + size.0 / 2.0, pos.1 + size.1 / 2.0)
+        };
+        let (nx, ny) = centre(note.pos, note.size);
+        let nearest = map.nodes.iter().min_by(|a, b| {
+            let d = |n: &Node| {
+                let (x, y) = centre(n.pos, n.size);
+                (x - nx).powi(2) + (y - ny).powi(2)
+            };
+            d(a).total_cmp(&d(b))
+        });
+        if let Some(node) = nearest {
+            let _ = writeln!(
+                out,
+                "    {id} -> {} [style=dotted, arrowhead=none, color=\"#c9b458\"];",
+                dot_quote(node.id.as_str())
+            );
+        }
     }
     out.push_str("}\n");
     out

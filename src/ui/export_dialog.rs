@@ -19,6 +19,8 @@ pub struct ExportDialog {
     pub scale: f32,
     /// Mark nodes with findings on SVG and PNG.
     pub badges: bool,
+    /// Which way the Graphviz diagram runs.
+    pub direction: export::Direction,
     /// Where the export goes: a path typed in the window (Browse asks the system dialog).
     pub field: PathField,
     /// The format the field's extension was set for.
@@ -26,7 +28,7 @@ pub struct ExportDialog {
     /// What the last save said (written, or why not), shown in the dialog.
     pub message: Option<Result<String, String>>,
     /// What the preview was made for, and the preview itself.
-    made_for: Option<(u64, Format, Theme, bool)>,
+    made_for: Option<(u64, Format, Theme, bool, export::Direction)>,
     preview: Preview,
 }
 
@@ -46,6 +48,7 @@ impl ExportDialog {
             theme,
             scale: 2.0,
             badges: false,
+            direction: export::Direction::Lr,
             field: PathField::for_save(
                 &base.with_extension(kind.extension()),
                 (kind.name(), kind.extension()),
@@ -87,6 +90,7 @@ impl ExportDialog {
             population,
             file: context.file,
             source: context.source,
+            direction: self.direction,
         }
     }
 }
@@ -125,6 +129,18 @@ pub fn export_ui(
                     ui.selectable_value(&mut dialog.theme, Theme::Light, "Light");
                     ui.selectable_value(&mut dialog.theme, Theme::Dark, "Dark");
                     ui.checkbox(&mut dialog.badges, "Finding badges");
+                }
+                if dialog.kind == Format::Dot {
+                    ui.selectable_value(
+                        &mut dialog.direction,
+                        export::Direction::Lr,
+                        "Left to right",
+                    );
+                    ui.selectable_value(
+                        &mut dialog.direction,
+                        export::Direction::Tb,
+                        "Top to bottom",
+                    );
                 }
                 if dialog.kind == Format::Png {
                     let label = ui.label("Scale");
@@ -207,7 +223,13 @@ fn refresh(
     revision: u64,
     context: &ExportContext<'_>,
 ) {
-    let key = (revision, dialog.kind, dialog.theme, dialog.badges);
+    let key = (
+        revision,
+        dialog.kind,
+        dialog.theme,
+        dialog.badges,
+        dialog.direction,
+    );
     if dialog.made_for == Some(key) {
         return;
     }
