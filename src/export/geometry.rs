@@ -570,8 +570,8 @@ fn distance(a: Pos2, b: Pos2) -> f32 {
 
 /// About how much room an edge label takes (11-point text on a plate); the renderers measure
 /// the real text, this only keeps labels apart.
-fn label_size(label: &str) -> Vec2 {
-    vec2(label.chars().count() as f32 * 5.6 + 6.0, 16.0)
+pub(crate) fn label_size(label: &str) -> Vec2 {
+    vec2(label.chars().count() as f32 * 6.0 + 8.0, 16.0)
 }
 
 /// Puts each label on its curve where it covers neither a box nor a label placed before it:
@@ -601,9 +601,26 @@ fn place_labels(edges: &mut [EdgeShape], grid: &Grid, boxes: &[Rect]) {
                         .is_none_or(|others| others.iter().all(|o| !o.intersects(r)))
             })
         };
-        let at = [0.5, 0.4, 0.6, 0.3, 0.7]
+        // On the curve near its middle; else beside it (a short edge between two close boxes
+        // has no room on it), above or below by one to three label heights.
+        let curve = edge.curve;
+        let normal = |t: f32| {
+            let d = bezier(curve, (t + 0.01).min(1.0)) - bezier(curve, (t - 0.01).max(0.0));
+            let n = vec2(-d.y, d.x);
+            if n.length_sq() > 1e-6 {
+                n.normalized()
+            } else {
+                vec2(0.0, 1.0)
+            }
+        };
+        let at = [0.0, -1.0, 1.0, -2.0, 2.0, -3.0, 3.0]
             .into_iter()
-            .map(|t| bezier(edge.curve, t))
+            .flat_map(|k| {
+                [0.5, 0.4, 0.6, 0.3, 0.7]
+                    .into_iter()
+                    .map(move |t| (t, k * (size.y + 2.0)))
+            })
+            .map(|(t, off)| bezier(curve, t) + normal(t) * off)
             .find(|&p| free(p))
             .unwrap_or(edge.label_pos);
         edge.label_pos = at;
@@ -749,6 +766,26 @@ pub fn cylinder_cap(rect: Rect) -> f32 {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn no_edge_label_of_any_template_lies_under_a_node() {
+        for t in crate::templates::ALL {
+            let map = t.load().expect("loads").map;
+            let d = super::diagram(&map, super::Theme::Light);
+            for e in d.edges.iter().filter(|e| !e.label.is_empty()) {
+                let label = super::Rect::from_center_size(e.label_pos, super::label_size(&e.label));
+                for n in &d.nodes {
+                    assert!(
+                        !n.rect.intersects(label),
+                        "{}: the label {:?} lies under {}",
+                        t.name,
+                        e.label,
+                        n.id
+                    );
+                }
+            }
+        }
+    }
+
     use super::*;
 
     #[test]
