@@ -1308,3 +1308,19 @@ fn an_unchecked_exp_is_blamed_not_the_token_lifetime_nor_a_missing_travel_check(
     the(&out, "JWT-VALIDATION-WEAK");
     assert_absent(&out, &["JWT-LONG-LIVED", "GEO-VELOCITY-NONE"]);
 }
+
+#[test]
+fn an_unsigned_client_cookie_session_is_forged_and_blamed_on_its_store() {
+    let mut m = cookie_session("DenylistAndNotBefore(propagation: None)");
+    set(
+        &mut m,
+        "store",
+        "ClientCookieSession(signed: false, encrypted: false, fields: [(name: \"user_id\", kind: Identity)], revocation: DenylistAndNotBefore(propagation: None))",
+    );
+    let out = simulate(&m);
+    let f = the(&out, "JWT-VALIDATION-WEAK");
+    assert_eq!(f.nodes[0].as_str(), "store", "{:?}", f.nodes);
+    assert!(f.explanation.contains("not signed"), "{}", f.explanation);
+    let signed = simulate(&cookie_session("DenylistAndNotBefore(propagation: None)"));
+    assert_absent(&signed, &["JWT-VALIDATION-WEAK"]);
+}

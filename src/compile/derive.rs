@@ -528,16 +528,25 @@ fn tokens(d: &mut Deriver<'_>) {
                 .to_owned(),
         });
     } else if d.policy.mechanism == e::Mechanism::ClientCookie
-        && let Some((id, revocation)) = d.one("cookie session revocation", |k| match k {
-            NodeKind::ClientCookieSession { revocation, .. } => Some(*revocation),
+        && let Some((id, (signed, revocation))) = d.one("cookie session", |k| match k {
+            NodeKind::ClientCookieSession {
+                signed, revocation, ..
+            } => Some((*signed, *revocation)),
             _ => None,
         })
     {
         // The whole session lives in the cookie: only a drawn denylist or per-user not-before
-        // lets the server refuse one before it expires (the baseline: it cannot).
+        // lets the server refuse one before it expires (the baseline: it cannot). An unsigned
+        // cookie is whatever the client writes into it.
         let t = &mut d.policy.tokens;
         (t.revocation, t.revocation_delay) = revocation_of(revocation);
+        t.algorithm = if signed {
+            e::AlgorithmPolicy::Hs256Only
+        } else {
+            e::AlgorithmPolicy::AcceptNone
+        };
         d.set_id(Setting::CookieSessionRevocation, &id);
+        d.set_id(Setting::AccessToken, &id);
     }
     let lifetime = |kind: m::TokenKind| {
         move |k: &NodeKind| match k {
@@ -889,7 +898,11 @@ fn stores(d: &mut Deriver<'_>) {
             }
             _ => {}
         }
-        d.set_id(Setting::Cookie, &id);
+        // The setting is where the session credential is kept; remember-me and refresh
+        // cookies are drawn too, but they are not it.
+        if holds == session_credential {
+            d.set_id(Setting::Cookie, &id);
+        }
     }
     if !session_cookie_drawn {
         d.diagnostics.push(CompileDiagnostic {

@@ -27,7 +27,7 @@ pub(super) fn steal_xss(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
     let place = if s.credential.set_cookie.is_some() {
         "document.cookie"
     } else {
-        "web storage"
+        "where the page keeps the credential (web storage or the URL)"
     };
     lab.step(
         "attacker",
@@ -60,9 +60,9 @@ pub(super) fn steal_xss(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
     let observation = lab.observe(
         Gap::TokenStorage,
         nodes,
-        "The session credential is readable by script (localStorage, or a cookie without \
-         HttpOnly): one XSS bug hands it to an attacker, whose script uses it from the \
-         victim's own browser, where no client binding can tell it apart.",
+        "The session credential is readable by script (kept in web storage or the URL, or in \
+         a cookie without HttpOnly): one XSS bug hands it to an attacker, whose script uses it \
+         from the victim's own browser, where no client binding can tell it apart.",
     );
     let exposure = lab.keep_using(&s.credential.value, &s.credential.value, &XSS);
     Some(Attempt {

@@ -55,11 +55,18 @@ pub(super) fn forge_alg_none(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
         RequestKind::UserAction,
     );
     if r.is_ok_and(|a| a.user == Some(lab.victim)) {
+        let explanation = if lab.info.policy.mechanism == Mechanism::ClientCookie {
+            "The session cookie is not signed: the client writes whatever it likes into it, and \
+             a cookie naming another user is accepted, so anyone can be anyone. Sign (and \
+             preferably encrypt) the session cookie."
+        } else {
+            "Token validation is weak: an unsigned token (alg: none) naming another user is \
+             accepted, so anyone can be anyone."
+        };
         return Some(Attempt::found(lab.observe(
             Gap::JwtValidationWeak,
             lab.info.from(Setting::AccessToken),
-            "Token validation is weak: an unsigned token (alg: none) naming another user is \
-             accepted, so anyone can be anyone.",
+            explanation,
         )));
     }
     Some(Attempt::default())
