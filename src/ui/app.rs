@@ -759,6 +759,14 @@ impl Editor {
                     ctx.set_zoom_factor(1.0);
                 }
                 let overlay = self.overlay();
+                // The smallest text in physical pixels (projector-sized when presenting), in
+                // the points the canvas works in.
+                let px = if self.presenting {
+                    canvas::MIN_TEXT_PRESENTING
+                } else {
+                    canvas::MIN_TEXT
+                };
+                self.canvas.min_text = px / ctx.pixels_per_point();
                 let out = canvas::canvas_ui(
                     ui,
                     &mut self.canvas,
@@ -970,21 +978,46 @@ impl Editor {
         };
         let findings = &result.report.findings;
         let mut picked = None;
-        egui::Panel::right("presented-findings")
-            .default_size(420.0)
-            .show(ui, |ui| {
-                ui.heading(format!("{} findings", findings.len()));
-                ScrollArea::vertical().show(ui, |ui| {
-                    for f in findings {
-                        let text = RichText::new(format!("{} {}", f.severity, f.title))
-                            .size(20.0)
-                            .color(geometry::severity_color(f.severity));
-                        if ui.button(text).clicked() {
-                            picked = Some(f.nodes.clone());
-                        }
+        let mut shown = self.show_sim;
+        if !shown {
+            // The canvas has the screen; one button brings the findings back.
+            egui::Area::new(egui::Id::unique("show-presented-findings"))
+                .anchor(egui::Align2::RIGHT_TOP, [-12.0, 12.0])
+                .show(ui.ctx(), |ui| {
+                    if ui
+                        .button(
+                            RichText::new(format!("Show {} findings", findings.len())).size(16.0),
+                        )
+                        .clicked()
+                    {
+                        shown = true;
                     }
                 });
-            });
+        } else {
+            // A narrow panel beside the canvas, in projector-sized type, that can be hidden.
+            egui::Panel::right("presented-findings")
+                .resizable(true)
+                .default_size(280.0)
+                .show(ui, |ui| {
+                    ui.horizontal(|ui| {
+                        ui.heading(format!("{} findings", findings.len()));
+                        if ui.button("Hide").clicked() {
+                            shown = false;
+                        }
+                    });
+                    ScrollArea::vertical().show(ui, |ui| {
+                        for f in findings {
+                            let text = RichText::new(format!("{} {}", f.severity, f.title))
+                                .size(16.0)
+                                .color(geometry::severity_color(f.severity));
+                            if ui.button(text).clicked() {
+                                picked = Some(f.nodes.clone());
+                            }
+                        }
+                    });
+                });
+        }
+        self.show_sim = shown;
         if let Some(nodes) = picked {
             self.selection = Selection::of_nodes(nodes);
             self.canvas.zoom_to(&self.diagram, &self.selection);

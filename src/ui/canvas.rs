@@ -41,8 +41,18 @@ const HANDLE_RADIUS: f32 = 6.0;
 /// Nodes selected beyond this show no connect handles (a handle per node of "select all"
 /// would only be clutter).
 const HANDLES_MAX: usize = 16;
-/// Text smaller than this on screen is not drawn: unreadable, and the cost of a large map.
-const MIN_TEXT: f32 = 5.0;
+/// The smallest text the canvas draws, in physical pixels: text is drawn at its own size or this,
+/// whichever is larger, and text that cannot be drawn this large where it belongs (a title in a
+/// tiny box, an edge label at a far zoom) is left out rather than drawn unreadably small.
+pub const MIN_TEXT: f32 = 11.0;
+/// The same on a projector (presentation mode), in physical pixels.
+pub const MIN_TEXT_PRESENTING: f32 = 18.0;
+
+/// The scene size at which text of `base` scene units is drawn, so that it is at least
+/// `min_px` screen points at `zoom`.
+pub fn scene_font(base: f32, zoom: f32, min_px: f32) -> f32 {
+    base.max(min_px / zoom.max(1e-3))
+}
 
 /// What the canvas remembers between frames.
 #[derive(Clone, Debug)]
@@ -53,6 +63,9 @@ pub struct CanvasState {
     pub snap: bool,
     /// Show the minimap (turned on when a map of more than [`MINIMAP_FROM`] nodes is fitted).
     pub minimap: bool,
+    /// The smallest text drawn, in screen points (the window sets it from [`MIN_TEXT`] or
+    /// [`MIN_TEXT_PRESENTING`] pixels and the scale).
+    pub min_text: f32,
     gesture: Gesture,
 }
 
@@ -62,6 +75,7 @@ impl Default for CanvasState {
             view: Rect::ZERO,
             snap: false,
             minimap: false,
+            min_text: MIN_TEXT,
             gesture: Gesture::Idle,
         }
     }
@@ -98,7 +112,16 @@ enum End {
 impl CanvasState {
     /// Fits the whole map in view.
     pub fn fit(&mut self, diagram: &Diagram) {
-        self.view = diagram.bounds;
+        // Frame what is drawn (nodes, notes, edges), not the empty ends of the lanes: a small
+        // flow in a wide lane is shown large enough to read.
+        let content = diagram
+            .nodes
+            .iter()
+            .map(|n| n.rect)
+            .chain(diagram.notes.iter().map(|n| n.rect))
+            .chain(diagram.edges.iter().map(|e| Rect::from_points(&e.curve)))
+            .reduce(|a, b| a.union(b));
+        self.view = content.map_or(diagram.bounds, |r| r.expand(24.0));
     }
 
     /// Fits the whole map in view on the next frame (after a new map is loaded).
@@ -257,6 +280,7 @@ pub fn canvas_ui(
         accents,
         out: &mut out,
         zoom: 1.0,
+        min_text: state.min_text,
         layer: ui.layer_id(),
         pointer: None,
         pan: Vec2::ZERO,
@@ -437,6 +461,8 @@ struct SceneUi<'a> {
     out: &'a mut CanvasOutput,
     /// Screen points per scene unit.
     zoom: f32,
+    /// The smallest text drawn, in screen points.
+    min_text: f32,
     layer: egui::LayerId,
     /// The pointer in scene coordinates, when it is over the canvas (not a window or the
     /// minimap above it).
@@ -451,6 +477,10 @@ struct SceneUi<'a> {
 }
 
 impl SceneUi<'_> {
+    fn gesture_is_idle(&self) -> bool {
+        matches!(self.gesture, Gesture::Idle)
+    }
+
     /// `points` screen points in scene units.
     fn px(&self, points: f32) -> f32 {
         points / self.zoom
@@ -530,7 +560,9 @@ impl SceneUi<'_> {
 
     fn lanes_ui(&self, ui: &egui::Ui, painter: &egui::Painter, visible: Rect) {
         let colors = self.diagram.colors;
-        let titles = 15.0 * self.zoom >= MIN_TEXT;
+        let size = scene_font(15.0, self.zoom, self.min_text);
+        // A lane title runs along the lane's side strip: drawn where it fits its length.
+        let titles = size <= 15.0 * 3.0;
         for lane in &self.diagram.lanes {
             if !lane.rect.intersects(visible) {
                 continue;
@@ -548,7 +580,7 @@ impl SceneUi<'_> {
             let galley = ui.fonts_mut(|f| {
                 f.layout_no_wrap(
                     lane.title.clone(),
-                    FontId::proportional(15.0),
+                    FontId::proportional(size),
                     colors.muted_text,
                 )
             });
@@ -586,7 +618,10 @@ impl SceneUi<'_> {
     fn edges_ui(&mut self, painter: &egui::Painter, visible: Rect, hovered: Option<usize>) {
         let diagram = self.diagram;
         let colors = diagram.colors;
-        let labels = 11.0 * self.zoom >= MIN_TEXT;
+        // Edge labels grow to stay legible, up to twice their size; beyond that the view is too
+        // far out for them and they are left out (the inspector and hover still say them).
+        let label_size = scene_font(11.0, self.zoom, self.min_text);
+        let labels = label_size <= 22.0;
         let chosen: HashSet<&str> = self.selection.edges.iter().map(EdgeId::as_str).collect();
         self.label_rects.clear();
         for (i, edge) in diagram.edges.iter().enumerate() {
@@ -624,8 +659,23 @@ impl SceneUi<'_> {
                 self.zoom,
             );
             if labels && !edge.label.is_empty() {
-                let rect = edge_label_ui(painter, edge, colors.background, colors.text);
-                self.label_rects.push((rect, i));
+                // Drawn larger than placed (to stay legible), a label may meet another or a
+                // box: then it waits for a closer zoom rather than print over them.
+                let galley = painter.layout_no_wrap(
+                    edge.label.clone(),
+                    FontId::proportional(label_size),
+                    colors.text,
+                );
+                let rect = Align2::CENTER_CENTER
+                    .anchor_size(edge.label_pos, galley.size())
+                    .expand(2.0);
+                let clear = (selected || hovered == Some(i))
+                    || (self.label_rects.iter().all(|(r, _)| !r.intersects(rect))
+                        && diagram.nodes.iter().all(|n| !n.rect.intersects(rect)));
+                if clear {
+                    edge_label_ui(painter, rect, galley, colors.background, colors.text);
+                    self.label_rects.push((rect, i));
+                }
             }
         }
     }
@@ -666,6 +716,12 @@ impl SceneUi<'_> {
             if response.hovered() {
                 self.out.hovered = Some(id.clone());
             }
+            // The whole title and summary, where the box shows them cut short.
+            let response = if self.gesture_is_idle() {
+                response.on_hover_text(format!("{}\n{}", node.label, node.summary))
+            } else {
+                response
+            };
             self.pick(ui, &response, Item::Node(id.clone()), node.rect);
             let selected = self.selection.nodes.contains(&id);
             let connecting = matches!(self.gesture, Gesture::Connect { from } if *from == id);
@@ -695,7 +751,7 @@ impl SceneUi<'_> {
                 colors.text,
                 colors.muted_text,
                 highlighted || selected,
-                self.zoom,
+                (self.zoom, self.min_text),
             );
             if selected || target == Some(i) {
                 painter.rect_stroke(
@@ -762,14 +818,20 @@ impl SceneUi<'_> {
                     StrokeKind::Outside,
                 );
             }
-            if 13.0 * self.zoom >= MIN_TEXT {
+            let size = scene_font(13.0, self.zoom, self.min_text);
+            if size <= 13.0 * 3.0 {
+                // Larger than drawn, the text may run past the note: it stays inside it.
                 let galley = painter.layout(
                     note.text.clone(),
-                    FontId::proportional(13.0),
+                    FontId::proportional(size),
                     colors.note_text,
                     note.rect.width() - 16.0,
                 );
-                painter.galley(note.rect.min + vec2(8.0, 8.0), galley, colors.note_text);
+                painter.with_clip_rect(note.rect.shrink(2.0)).galley(
+                    note.rect.min + vec2(8.0, 8.0),
+                    galley,
+                    colors.note_text,
+                );
             }
         }
     }
@@ -1257,17 +1319,13 @@ fn edge_ui(painter: &egui::Painter, edge: &EdgeShape, color: Color32, emphasised
 /// Draws an edge's label on a backing plate; returns the plate.
 fn edge_label_ui(
     painter: &egui::Painter,
-    edge: &EdgeShape,
+    rect: Rect,
+    galley: std::sync::Arc<egui::Galley>,
     background: Color32,
     text: Color32,
-) -> Rect {
-    let galley = painter.layout_no_wrap(edge.label.clone(), FontId::proportional(11.0), text);
-    let rect = Align2::CENTER_CENTER
-        .anchor_size(edge.label_pos, galley.size())
-        .expand(2.0);
+) {
     painter.rect_filled(rect, CornerRadius::same(3), background.gamma_multiply(0.9));
     painter.galley(rect.min + vec2(2.0, 2.0), galley, text);
-    rect
 }
 
 fn node_ui(
@@ -1276,7 +1334,7 @@ fn node_ui(
     text: Color32,
     muted: Color32,
     hovered: bool,
-    zoom: f32,
+    (zoom, min_text): (f32, f32),
 ) {
     let stroke = Stroke::new(if hovered { 2.5 } else { 1.5 }, node.stroke);
     let r = node.rect;
@@ -1332,37 +1390,67 @@ fn node_ui(
             painter.add(EShape::ellipse_stroke(top, radius, stroke));
         }
     }
-    if 14.0 * zoom < MIN_TEXT {
-        return;
+    // Title and summary at their own size or the smallest legible one, whichever is larger;
+    // the title takes up to two lines (elided past that), the summary only where it fits.
+    let width = r.width() - 20.0;
+    let room = r.height() - 4.0;
+    let title_size = scene_font(14.0, zoom, min_text);
+    if title_size * 1.15 > room {
+        return; // not even one legible line fits: the shape and colour say what it is
     }
     let icon = geometry::group_icon(node.group);
-    let label = format!("{icon} {}", node.label);
-    let width = r.width() - 20.0;
-    let label_galley = painter.layout(label, FontId::proportional(14.0), text, width);
-    let summary_galley = (11.0 * zoom >= MIN_TEXT).then(|| {
-        painter.layout(
+    let mut job = egui::text::LayoutJob::simple(
+        format!("{icon} {}", node.label),
+        FontId::proportional(title_size),
+        text,
+        width,
+    );
+    job.wrap.max_rows = if title_size * 2.3 <= room { 2 } else { 1 };
+    job.wrap.break_anywhere = false;
+    job.halign = egui::Align::Center;
+    let label_galley = painter.layout_job(job);
+    let summary_size = scene_font(11.0, zoom, min_text);
+    let summary_galley = (label_galley.size().y + 2.0 + summary_size * 1.2 <= room).then(|| {
+        let mut job = egui::text::LayoutJob::simple(
             node.summary.clone(),
-            FontId::proportional(11.0),
+            FontId::proportional(summary_size),
             muted,
             width,
-        )
+        );
+        job.wrap.max_rows =
+            ((room - label_galley.size().y - 2.0) / (summary_size * 1.2)).floor() as usize;
+        job.halign = egui::Align::Center;
+        painter.layout_job(job)
     });
     let summary_height = summary_galley.as_ref().map_or(0.0, |g| 2.0 + g.size().y);
     let top = r.center().y - (label_galley.size().y + summary_height) / 2.0;
     let label_height = label_galley.size().y;
-    painter.galley(
-        Pos2::new(r.center().x - label_galley.size().x / 2.0, top),
-        label_galley,
-        text,
-    );
+    painter.galley(Pos2::new(r.center().x, top), label_galley, text);
     if let Some(summary) = summary_galley {
         painter.galley(
-            Pos2::new(
-                r.center().x - summary.size().x / 2.0,
-                top + label_height + 2.0,
-            ),
+            Pos2::new(r.center().x, top + label_height + 2.0),
             summary,
             muted,
         );
+    }
+}
+
+#[cfg(test)]
+mod legibility {
+    use super::{MIN_TEXT, scene_font};
+
+    #[test]
+    fn text_is_drawn_at_its_own_size_or_the_smallest_legible_one_on_screen() {
+        // At 100 % a 14-unit title is 14 px: its own size.
+        assert_eq!(scene_font(14.0, 1.0, MIN_TEXT), 14.0);
+        // Fitted at 50 %, it is drawn at 22 units, which is 11 px on screen, not 7.
+        let size = scene_font(14.0, 0.5, MIN_TEXT);
+        assert!((size * 0.5 - MIN_TEXT).abs() < 1e-4, "{size}");
+        // Whatever the zoom, what is drawn is at least the minimum on screen.
+        for zoom in [0.05, 0.2, 0.37, 0.61, 0.9, 1.0, 2.5] {
+            for base in [11.0, 13.0, 14.0, 15.0] {
+                assert!(scene_font(base, zoom, MIN_TEXT) * zoom >= MIN_TEXT - 1e-3);
+            }
+        }
     }
 }
