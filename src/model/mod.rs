@@ -146,6 +146,32 @@ impl Default for Map {
 }
 
 impl Map {
+    /// A blank map to draw on: one lane of users and one persona, so whatever is drawn can be
+    /// simulated at once.
+    pub fn blank() -> Map {
+        let lane = LaneId::from("users");
+        Map {
+            lanes: vec![Lane {
+                id: lane.clone(),
+                title: "Users".to_owned(),
+                height: 600.0,
+            }],
+            personas: vec![Persona {
+                id: "regular".to_owned(),
+                name: "Regular user".to_owned(),
+                lane: Some(lane),
+                share: 100,
+                visits_per_day: 3,
+                think_time: Span::Seconds(30),
+                active_hours: ActiveHours { start: 8, end: 20 },
+                days_per_week: 5,
+                devices: vec![Device::Desktop, Device::Mobile],
+                behaviours: Vec::new(),
+            }],
+            ..Map::default()
+        }
+    }
+
     pub fn node(&self, id: &NodeId) -> Option<&Node> {
         self.nodes.iter().find(|n| &n.id == id)
     }

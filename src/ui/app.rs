@@ -140,6 +140,7 @@ enum Answer {
     SaveAt(PathBuf, Option<Pending>),
     OpenAt(PathBuf),
     Template(&'static str),
+    Blank,
     Restore,
     DiscardRecovery,
 }
@@ -150,6 +151,7 @@ enum Pending {
     Open(PathBuf),
     OpenDialog,
     Template(&'static str),
+    Blank,
     Quit,
 }
 
@@ -473,6 +475,14 @@ impl Editor {
             Pending::Open(path) => self.load(&path),
             Pending::OpenDialog => self.open_dialog(),
             Pending::Template(name) => self.start_from_template(name),
+            Pending::Blank => {
+                self.doc = Document::new(model::Map::blank(), None);
+                self.origin = "a blank map".to_owned();
+                self.error = None;
+                self.selection = Selection::default();
+                self.canvas.fit_next_frame();
+                self.switched_map();
+            }
             Pending::Quit => self.quitting = true,
         }
     }
@@ -1355,6 +1365,7 @@ impl Editor {
             }
             Dialog::Gallery => match gallery::gallery_ui(ctx, &mut self.gallery, self.theme) {
                 Some(GalleryChoice::Create(name)) => answer = Answer::Template(name),
+                Some(GalleryChoice::Blank) => answer = Answer::Blank,
                 Some(GalleryChoice::Cancel) => answer = Answer::Close,
                 None => {}
             },
@@ -1388,6 +1399,7 @@ impl Editor {
                 }
             },
             Answer::Template(name) => self.guarded(Pending::Template(name)),
+            Answer::Blank => self.guarded(Pending::Blank),
             Answer::Restore => {
                 if let Dialog::Recover(found) = dialog {
                     // The recovery file stays until the work is saved.

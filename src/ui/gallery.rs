@@ -43,6 +43,8 @@ struct Entry {
 pub enum GalleryChoice {
     /// Start a new map from this template.
     Create(&'static str),
+    /// Start from a blank map.
+    Blank,
     Cancel,
 }
 
@@ -94,6 +96,17 @@ pub fn gallery_ui(
                         true,
                     ),
                 ];
+                if ui
+                    .add_sized(
+                        [CARD_WIDTH, 40.0],
+                        egui::Button::new(egui::RichText::new("+ Blank map").size(15.0)),
+                    )
+                    .on_hover_text("One lane of users and one persona: draw from scratch")
+                    .clicked()
+                {
+                    choice = Some(GalleryChoice::Blank);
+                }
+                ui.add_space(8.0);
                 for (heading, frameworks) in groups {
                     ui.strong(heading);
                     ui.add_space(4.0);

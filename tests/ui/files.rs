@@ -153,3 +153,27 @@ fn quitting_with_a_save_that_fails_keeps_the_prompt_and_the_work() {
         "Online banking (draft)"
     );
 }
+
+#[test]
+fn new_offers_a_blank_map_with_a_lane_and_a_persona_ready_to_simulate() {
+    let mut harness = window(Editor::open(&Startup::Default, EditorOptions::default()));
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::N);
+    harness.run();
+    harness.get_by_label("+ Blank map").click();
+    harness.run();
+    let map = harness.state().document().map().clone();
+    assert!(map.nodes.is_empty() && map.edges.is_empty());
+    assert_eq!(map.lanes.len(), 1);
+    assert_eq!(map.personas.len(), 1);
+    assert!(
+        model::validate(&map)
+            .iter()
+            .all(|d| d.level != model::Level::Error),
+        "{:?}",
+        model::validate(&map)
+    );
+    assert!(
+        harness.query_by_label("New from template").is_none(),
+        "the gallery closed"
+    );
+}
