@@ -917,7 +917,11 @@ fn badges_mark_every_node_with_findings_coloured_by_the_worst() {
         .flat_map(|f| f.nodes.iter().map(|n| n.as_str()))
         .collect();
     let svg = export::svg(&map, Theme::Light, &findings);
-    assert_eq!(svg.matches("class=\"finding-badge\"").count(), marked.len());
+    assert_eq!(svg.matches("id=\"finding-badge-").count(), marked.len());
+    assert!(
+        svg.contains("finding(s), worst"),
+        "each badge keeps its words"
+    );
     let high = geometry::severity_color(sessionmap::report::Severity::High);
     assert!(svg.contains(&format!(
         "#{:02x}{:02x}{:02x}",
@@ -1458,4 +1462,31 @@ fn the_export_window_previews_and_copies_the_mermaid_text() {
         .iter()
         .any(|c| matches!(c, egui::OutputCommand::CopyText(t) if t.contains("flowchart LR")));
     assert!(copied, "the Mermaid flowchart went to the clipboard");
+}
+
+#[test]
+fn an_svg_draws_its_text_as_outlines_and_keeps_the_words_for_readers() {
+    let map = templates::find("banking")
+        .expect("bundled")
+        .load()
+        .expect("loads")
+        .map;
+    let svg = export::svg(&map, Theme::Light, &[]);
+    // No text for the reader's machine to render in a font it may not have…
+    assert!(!svg.contains("<text"), "text is drawn as glyph outlines");
+    assert!(!svg.contains("font-family"), "no font is named");
+    // …but every word is still there for screen readers and search.
+    assert!(svg.contains("<title>Online banking</title>"));
+    for node in &map.nodes {
+        assert!(
+            svg.contains(&format!(
+                "aria-label=\"{} {}\"",
+                geometry::group_icon(node.kind.group()),
+                node.label
+            )) || svg.contains(&format!("aria-label=\"{}", node.label)),
+            "{} is labelled",
+            node.label
+        );
+    }
+    resvg::usvg::Tree::from_str(&svg, &resvg::usvg::Options::default()).expect("parses");
 }

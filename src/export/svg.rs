@@ -103,11 +103,93 @@ fn text_block(
 }
 
 /// The map as an SVG document in the given theme, with a badge on every node that one of
-/// `findings` points at (pass none for a plain diagram).
+/// `findings` points at (pass none for a plain diagram). Text is drawn as outlines of the app's
+/// own fonts, so the picture is the same on every machine whatever fonts it has; the words stay
+/// in the document's `<title>` and each text's `aria-label`, for screen readers and search.
 pub fn svg(map: &Map, theme: Theme, findings: &[Finding]) -> String {
+    let with_text = svg_with_text(map, theme, findings);
+    outlined(&with_text, &map.title).unwrap_or(with_text)
+}
+
+/// The drawing with text as `<text>` (what resvg renders into PNG with the app's fonts).
+fn svg_with_text(map: &Map, theme: Theme, findings: &[Finding]) -> String {
     let d = geometry::diagram(map, theme);
     let badges = geometry::badges(&d, findings);
     svg_of(&d, &map.title, &badges)
+}
+
+/// `svg` with every `<text>` turned into glyph outlines by usvg (with the app's fonts), each
+/// outline group labelled with its words; `None` if usvg cannot read it (then text stays text).
+fn outlined(svg: &str, title: &str) -> Option<String> {
+    // Number the texts so their words can be put back on the outlines; badges keep their
+    // tooltip as a label too.
+    let mut numbered = String::with_capacity(svg.len() + 64);
+    let mut labels: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+    let mut rest = svg;
+    while let Some(at) = rest.find("<text ") {
+        numbered.push_str(&rest[..at]);
+        let id = format!("w{}", labels.len());
+        let _ = write!(numbered, r#"<text id="{id}" "#);
+        rest = &rest[at + "<text ".len()..];
+        let end = rest.find("</text>")?;
+        labels.insert(id, inner_text(&rest[..end]));
+    }
+    numbered.push_str(rest);
+    let mut rest = svg;
+    while let Some(at) = rest.find(r#"<g id="finding-badge-"#) {
+        rest = &rest[at + r#"<g id=""#.len()..];
+        let id = &rest[..rest.find('"')?];
+        let title = rest.split_once("<title>")?.1.split_once("</title>")?.0;
+        labels.insert(id.to_owned(), inner_text(&format!(">{title}")));
+    }
+    let tree = resvg::usvg::Tree::from_str(&numbered, &font_options()).ok()?;
+    let written = tree.to_string(&resvg::usvg::WriteOptions::default());
+    let mut out = String::with_capacity(written.len() + svg.len() / 8);
+    let mut rest = written.as_str();
+    // The document's title first, as in the text version.
+    let open_end = rest.find('>')? + 1;
+    out.push_str(&rest[..open_end]);
+    let _ = write!(out, "\n<title>{}</title>", esc(title));
+    rest = &rest[open_end..];
+    while let Some(at) = rest.find(r#"<g id=""#) {
+        let after = at + r#"<g id=""#.len();
+        let len = rest[after..].find('"')?;
+        out.push_str(&rest[..after + len + 1]);
+        if let Some(label) = labels.get(&rest[after..after + len]) {
+            let _ = write!(out, r#" role="img" aria-label="{}""#, esc(label));
+        }
+        rest = &rest[after + len + 1..];
+    }
+    out.push_str(rest);
+    Some(out)
+}
+
+/// The words of a `<text>` element's content: tags dropped, entities as written (they are
+/// escaped again in the label), lines joined with spaces.
+fn inner_text(content: &str) -> String {
+    let body = content.split_once('>').map_or(content, |(_, b)| b);
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in body.chars() {
+        match c {
+            '<' => {
+                in_tag = true;
+                if !out.ends_with(' ') && !out.is_empty() {
+                    out.push(' ');
+                }
+            }
+            '>' => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    let decoded = out
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&apos;", "'")
+        .replace("&amp;", "&");
+    decoded.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 fn svg_of(d: &Diagram, title: &str, badges: &[Badge]) -> String {
@@ -297,10 +379,10 @@ fn svg_of(d: &Diagram, title: &str, badges: &[Badge]) -> String {
             "start",
         );
     }
-    for badge in badges {
+    for (i, badge) in badges.iter().enumerate() {
         let _ = writeln!(
             out,
-            r##"<g class="finding-badge"><title>{} finding(s), worst {}</title><circle cx="{:.1}" cy="{:.1}" r="{:.1}" fill="{}" stroke="{}" stroke-width="1.5"/><text x="{:.1}" y="{:.1}" font-size="11" fill="#ffffff" text-anchor="middle">{}</text></g>"##,
+            r##"<g id="finding-badge-{i}" class="finding-badge"><title>{} finding(s), worst {}</title><circle cx="{:.1}" cy="{:.1}" r="{:.1}" fill="{}" stroke="{}" stroke-width="1.5"/><text x="{:.1}" y="{:.1}" font-size="11" fill="#ffffff" text-anchor="middle">{}</text></g>"##,
             badge.count,
             badge.worst,
             badge.center.x,
@@ -350,21 +432,26 @@ pub fn rgba(
     Ok((pixmap.width(), pixmap.height(), pixmap.take()))
 }
 
-fn render(
-    map: &Map,
-    theme: Theme,
-    scale: f32,
-    findings: &[Finding],
-) -> Result<resvg::tiny_skia::Pixmap, PngError> {
-    let svg = svg(map, theme, findings);
+/// The fonts the drawing uses, for resvg: egui's own, so text looks as it does in the app.
+fn font_options() -> resvg::usvg::Options<'static> {
     let mut options = resvg::usvg::Options::default();
     let db = options.fontdb_mut();
     db.load_font_data(epaint_default_fonts::UBUNTU_LIGHT.to_vec());
     db.load_font_data(epaint_default_fonts::NOTO_EMOJI_REGULAR.to_vec());
     db.load_font_data(epaint_default_fonts::EMOJI_ICON.to_vec());
     db.set_sans_serif_family("Ubuntu Light");
-    let tree =
-        resvg::usvg::Tree::from_str(&svg, &options).map_err(|e| PngError::Svg(e.to_string()))?;
+    options
+}
+
+fn render(
+    map: &Map,
+    theme: Theme,
+    scale: f32,
+    findings: &[Finding],
+) -> Result<resvg::tiny_skia::Pixmap, PngError> {
+    let svg = svg_with_text(map, theme, findings);
+    let tree = resvg::usvg::Tree::from_str(&svg, &font_options())
+        .map_err(|e| PngError::Svg(e.to_string()))?;
     let size = tree.size();
     let (w, h) = (
         (size.width() * scale).ceil().max(1.0) as u32,
