@@ -1490,3 +1490,56 @@ fn an_svg_draws_its_text_as_outlines_and_keeps_the_words_for_readers() {
     }
     resvg::usvg::Tree::from_str(&svg, &resvg::usvg::Options::default()).expect("parses");
 }
+
+/// Runs `program` with `args` on `input` (stdin) and returns its stderr, or why it could not.
+fn consumer(program: &str, args: &[&str], input: &[u8]) -> Result<String, String> {
+    use std::io::Write as _;
+    let mut child = std::process::Command::new(program)
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("{program}: {e}"))?;
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input)
+        .map_err(|e| e.to_string())?;
+    let out = child.wait_with_output().map_err(|e| e.to_string())?;
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    if out.status.success() {
+        Ok(stderr)
+    } else {
+        Err(format!("{program} failed: {stderr}"))
+    }
+}
+
+/// The real consumers: Graphviz renders every DOT and librsvg every SVG without a warning.
+/// CI installs both and sets `SESSIONMAP_REAL_CONSUMERS=1` (`.ci/run`); elsewhere the in-repo
+/// grammar checks above stand in for them.
+#[test]
+fn graphviz_and_librsvg_render_every_template_without_a_warning() {
+    if std::env::var_os("SESSIONMAP_REAL_CONSUMERS").is_none() {
+        eprintln!("SESSIONMAP_REAL_CONSUMERS is not set: Graphviz and librsvg not checked here");
+        return;
+    }
+    for (name, map) in maps() {
+        for direction in [export::Direction::Lr, export::Direction::Tb] {
+            let dot = export::dot_with(&map, direction);
+            let warnings = consumer("dot", &["-Tsvg"], dot.as_bytes())
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert!(
+                warnings.trim().is_empty(),
+                "{name} {direction:?}: {warnings}"
+            );
+        }
+        for theme in [Theme::Light, Theme::Dark] {
+            let svg = export::svg(&map, theme, &[]);
+            let warnings = consumer("rsvg-convert", &["-f", "png"], svg.as_bytes())
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert!(warnings.trim().is_empty(), "{name} {theme:?}: {warnings}");
+        }
+    }
+}
