@@ -248,7 +248,7 @@ pub(super) fn validate_with_source(
                 Level::Warning,
                 Some(place("nodes", node.id.as_str(), 0, None)),
                 format!(
-                    "timeout `{}` is attached to nothing, so it governs no stage; connect it to a stage with an `Attach` edge",
+                    "timeout `{}` is attached to nothing, so it governs no stage; drag from it onto a stage to attach it (a dashed line)",
                     node.id
                 ),
             );

@@ -1370,6 +1370,10 @@ impl Editor {
                 None => {}
             },
         }
+        if !matches!(answer, Answer::Wait) {
+            // The dialog goes (or changes) now, not when the mouse next moves.
+            ctx.request_repaint();
+        }
         match answer {
             Answer::Wait => self.dialog = Some(dialog),
             Answer::Close => {}

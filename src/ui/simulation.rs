@@ -738,8 +738,29 @@ fn metrics_ui(ui: &mut egui::Ui, panel: &SimulationPanel, revision: u64) {
     let series = &result.outcome.series;
     ui.horizontal(|ui| {
         let size = egui::vec2(((ui.available_width() - 16.0) / 3.0).max(120.0), 120.0);
+        // An empty plot says why it is empty rather than showing bare axes.
+        let empty = |ui: &mut egui::Ui, why: &str| {
+            let (rect, _) = ui.allocate_exact_size(size, egui::Sense::hover());
+            ui.painter().rect_stroke(
+                rect,
+                4.0,
+                egui::Stroke::new(1.0, ui.visuals().widgets.noninteractive.bg_stroke.color),
+                egui::StrokeKind::Inside,
+            );
+            ui.put(
+                rect.shrink(8.0),
+                egui::Label::new(RichText::new(why).weak()).wrap(),
+            );
+        };
         ui.vertical(|ui| {
             ui.small("Active sessions (hourly)");
+            if series.sessions_per_hour.iter().all(|&n| n == 0) {
+                empty(
+                    ui,
+                    "No session was held on the server (a stateless or client-side session keeps none).",
+                );
+                return;
+            }
             let points: PlotPoints = series
                 .sessions_per_hour
                 .iter()
@@ -749,10 +770,19 @@ fn metrics_ui(ui: &mut egui::Ui, panel: &SimulationPanel, revision: u64) {
             Plot::new("sessions")
                 .width(size.x)
                 .height(size.y)
+                .x_axis_label("hour of the run")
+                .y_axis_label("sessions")
                 .show(ui, |p| p.line(Line::new("sessions", points)));
         });
         ui.vertical(|ui| {
             ui.small("Exposure window (hours, sorted)");
+            if series.exposure_ms.is_empty() {
+                empty(
+                    ui,
+                    "No stolen credential got in, so there is no exposure window to show.",
+                );
+                return;
+            }
             let bars: Vec<Bar> = series
                 .exposure_ms
                 .iter()
@@ -762,10 +792,16 @@ fn metrics_ui(ui: &mut egui::Ui, panel: &SimulationPanel, revision: u64) {
             Plot::new("exposure")
                 .width(size.x)
                 .height(size.y)
+                .x_axis_label("stolen credential")
+                .y_axis_label("hours usable")
                 .show(ui, |p| p.bar_chart(BarChart::new("exposure", bars)));
         });
         ui.vertical(|ui| {
             ui.small("Unexpected logouts per day");
+            if series.unexpected_per_day.iter().all(|&n| n == 0) {
+                empty(ui, "No user was logged out unexpectedly.");
+                return;
+            }
             let bars: Vec<Bar> = series
                 .unexpected_per_day
                 .iter()
@@ -775,6 +811,8 @@ fn metrics_ui(ui: &mut egui::Ui, panel: &SimulationPanel, revision: u64) {
             Plot::new("unexpected")
                 .width(size.x)
                 .height(size.y)
+                .x_axis_label("day")
+                .y_axis_label("logouts")
                 .show(ui, |p| p.bar_chart(BarChart::new("unexpected", bars)));
         });
     });
