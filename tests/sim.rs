@@ -1324,3 +1324,21 @@ fn an_unsigned_client_cookie_session_is_forged_and_blamed_on_its_store() {
     let signed = simulate(&cookie_session("DenylistAndNotBefore(propagation: None)"));
     assert_absent(&signed, &["JWT-VALIDATION-WEAK"]);
 }
+
+#[test]
+fn a_hybrid_apps_refresh_keeps_a_session_past_a_long_idle_timeout_and_the_timeout_is_blamed() {
+    // The access token expires in minutes, but the app refreshes it: the refresh family's
+    // idle timeout (45 min, drawn) is what lets a session left alone come back.
+    let mut m = load(HYBRID);
+    set(
+        &mut m,
+        "idle",
+        "IdleTimeout(after: Minutes(45), resets_on: UserAction, enforced: Server)",
+    );
+    let out = simulate(&m);
+    let f = the(&out, "SESS-IDLE-TOO-LONG");
+    assert_eq!(f.nodes[0].as_str(), "idle", "{:?}", f.nodes);
+    let trace: String = f.evidence.iter().map(|s| s.action.as_str()).collect();
+    assert!(trace.contains("refreshes its tokens"), "{trace}");
+    assert_absent(&simulate(&load(HYBRID)), &["SESS-IDLE-TOO-LONG"]);
+}

@@ -207,6 +207,7 @@ impl<C: Clock, A: AuditSink> SessionEngine<C, A> {
             access: access_of(session.flags),
             evicted,
             restored_work: false,
+            grounds: None,
         })
     }
 

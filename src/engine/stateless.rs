@@ -90,6 +90,7 @@ impl<C: Clock, A: AuditSink> SessionEngine<C, A> {
             access: access_of(open.flags),
             evicted: 0,
             restored_work: false,
+            grounds: None,
         })
     }
 
@@ -519,6 +520,17 @@ impl<C: Clock, A: AuditSink> SessionEngine<C, A> {
         let credential = self.issue_token(&claims);
         let refresh = self.refresh_credential(key, next, now);
         self.emit(now, user, short, op, Outcome::Issued, None);
+        // The family is a server record: its idle and absolute timers were checked above.
+        let (idle, absolute) = self.timer_checks();
+        let grounds = Grounds {
+            credential: CredentialKind::RefreshToken,
+            idle,
+            absolute,
+            activity: self.policy.timeouts.activity,
+            exp: ExpCheck::NotAToken,
+            revocation: RevocationCheck::LiveRecord,
+            binding: self.binding_check(false),
+        };
         Ok(Issued {
             user: family.user,
             session: key.short(),
@@ -528,6 +540,7 @@ impl<C: Clock, A: AuditSink> SessionEngine<C, A> {
             access: access_of(family.flags),
             evicted: 0,
             restored_work: false,
+            grounds: Some(grounds),
         })
     }
 }

@@ -277,6 +277,9 @@ pub struct Issued {
     pub evicted: u32,
     /// In-progress work from an expired session was restored.
     pub restored_work: bool,
+    /// Why a renewal was allowed (a refresh: the family's timers and revocation), as an
+    /// acceptance carries its grounds; `None` for a fresh sign-in.
+    pub grounds: Option<Grounds>,
 }
 
 impl Issued {

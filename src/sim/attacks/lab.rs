@@ -20,6 +20,9 @@ pub(super) struct Lab<'w, 'a> {
     events: u64,
     pub(super) next_user: u64,
     pub(super) victim: UserId,
+    /// The victim's refresh token (a hybrid flow), which the victim's app uses as an app does:
+    /// when the access token has expired.
+    pub(super) victim_refresh: Option<String>,
 }
 
 impl<'w, 'a> Lab<'w, 'a> {
@@ -50,6 +53,7 @@ impl<'w, 'a> Lab<'w, 'a> {
             events: 0,
             next_user,
             victim: UserId(0),
+            victim_refresh: None,
         };
         lab.victim = lab.account(true, Role::USER);
         lab
@@ -169,7 +173,58 @@ impl Lab<'_, '_> {
             idp_session: how.idp,
         };
         let who = self.accepted_as(Some(user));
-        self.act(actor, action, &node, |e| e.login(&request), |_| who)
+        let issued = self.act(actor, action, &node, |e| e.login(&request), |_| who);
+        if user == self.victim
+            && let Ok(i) = &issued
+        {
+            self.victim_refresh = i.refresh.as_ref().map(|r| r.value.clone());
+        }
+        issued
+    }
+
+    /// The victim's app makes a request with `cred`, refreshing first (as an app does) when the
+    /// access token has expired; `recorded` writes the request and any refresh to the trace.
+    /// Returns the credential now in use and why the engine let it through.
+    pub(super) fn as_victims_app(
+        &mut self,
+        cred: &str,
+        recorded: Option<&str>,
+    ) -> Result<(String, Grounds), Rejection> {
+        let first = match recorded {
+            Some(action) => self.present("user", action, cred, &LAPTOP, RequestKind::UserAction),
+            None => self.quietly(cred, &LAPTOP, RequestKind::UserAction),
+        };
+        match first {
+            Ok(a) => Ok((
+                a.renewed.map_or_else(|| cred.to_owned(), |r| r.value),
+                a.grounds,
+            )),
+            Err(Rejection::TokenExpired) if self.victim_refresh.is_some() => {
+                let token = self.victim_refresh.clone().unwrap_or_default();
+                let victim = self.victim;
+                let issued = match recorded {
+                    Some(_) => {
+                        let node = self
+                            .info
+                            .refresh
+                            .clone()
+                            .unwrap_or_else(|| self.info.create.clone());
+                        self.act(
+                            "user",
+                            "the app refreshes its tokens",
+                            &node,
+                            |e| e.refresh(&token, &LAPTOP, RequestKind::UserAction),
+                            |i| accepted_as(victim, Some(i.user)),
+                        )
+                    }
+                    None => self.quiet(|e| e.refresh(&token, &LAPTOP, RequestKind::UserAction)),
+                }?;
+                self.victim_refresh = issued.refresh.as_ref().map(|r| r.value.clone());
+                let grounds = issued.grounds.ok_or(Rejection::Malformed)?;
+                Ok((issued.credential.value, grounds))
+            }
+            Err(why) => Err(why),
+        }
     }
 
     /// Someone presents a credential with a request.
@@ -215,10 +270,7 @@ impl Lab<'_, '_> {
         while done + every <= span {
             self.wait(every);
             done += every;
-            let a = self.quietly(&cred, &LAPTOP, RequestKind::UserAction)?;
-            if let Some(r) = a.renewed {
-                cred = r.value;
-            }
+            cred = self.as_victims_app(&cred, None)?.0;
         }
         Ok(cred)
     }

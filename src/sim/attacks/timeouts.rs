@@ -10,16 +10,24 @@ pub(super) fn outlived(
     accepted: Result<Accepted, Rejection>,
     what: &cause::Outlived,
 ) -> Option<Attempt> {
-    let Ok(accepted) = accepted else {
+    outlived_on(lab, accepted.map(|a| a.grounds), what)
+}
+
+/// The same from the grounds of whatever let the credential through (a request, or the
+/// refresh the victim's app made).
+pub(super) fn outlived_on(
+    lab: &Lab<'_, '_>,
+    grounds: Result<Grounds, Rejection>,
+    what: &cause::Outlived,
+) -> Option<Attempt> {
+    let Ok(grounds) = grounds else {
         return Some(Attempt::default());
     };
     let profile = &lab.world.config.profile;
-    Some(
-        match cause::outlived(lab.info, profile, &accepted.grounds, what) {
-            Some(c) => Attempt::found(lab.observe(c.id, c.nodes, c.explanation)),
-            None => Attempt::default(),
-        },
-    )
+    Some(match cause::outlived(lab.info, profile, &grounds, what) {
+        Some(c) => Attempt::found(lab.observe(c.id, c.nodes, c.explanation)),
+        None => Attempt::default(),
+    })
 }
 
 /// Whether a drawn timeout lives only in the browser: the user's own browser then drops the
@@ -41,17 +49,16 @@ pub(super) fn idle_user(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
     let s = victim_session(lab)?;
     let away = limit + MINUTE;
     lab.wait(away);
-    let r = lab.present(
-        "user",
-        format!(
-            "comes back after {} without touching the page",
-            human_ms(away)
-        ),
-        &s.credential.value,
-        &LAPTOP,
-        RequestKind::UserAction,
+    let action = format!(
+        "comes back after {} without touching the page",
+        human_ms(away)
     );
-    outlived(lab, r, &cause::Outlived::Unused { for_ms: away })
+    let r = lab.as_victims_app(&s.credential.value, Some(&action));
+    outlived_on(
+        lab,
+        r.map(|(_, g)| g),
+        &cause::Outlived::Unused { for_ms: away },
+    )
 }
 
 pub(super) fn always_active(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
@@ -75,14 +82,13 @@ pub(super) fn always_active(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
     );
     lab.wait((signed_in + span).saturating_sub(lab.now));
     let age = lab.now - signed_in;
-    let r = lab.present(
-        "user",
-        format!("makes a request {} after signing in", human_ms(age)),
-        &cred,
-        &LAPTOP,
-        RequestKind::UserAction,
-    );
-    outlived(lab, r, &cause::Outlived::Busy { age_ms: age })
+    let action = format!("makes a request {} after signing in", human_ms(age));
+    let r = lab.as_victims_app(&cred, Some(&action));
+    outlived_on(
+        lab,
+        r.map(|(_, g)| g),
+        &cause::Outlived::Busy { age_ms: age },
+    )
 }
 
 pub(super) fn pinging_tab(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
