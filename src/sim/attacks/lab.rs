@@ -87,6 +87,22 @@ impl Lab<'_, '_> {
         result
     }
 
+    /// `act` for a call that issues a session (a remember-me login, a refresh), recorded at
+    /// `node` (the flow's create stage when none is drawn) and worded as whom it let in.
+    pub(super) fn issue_at(
+        &mut self,
+        actor: &str,
+        action: impl Into<String>,
+        node: Option<NodeId>,
+        call: impl FnOnce(&mut Engine) -> Result<Issued, Rejection>,
+    ) -> Result<Issued, Rejection> {
+        let node = node.unwrap_or_else(|| self.info.create.clone());
+        let victim = self.victim;
+        self.act(actor, action, &node, call, |i| {
+            accepted_as(victim, Some(i.user))
+        })
+    }
+
     /// An engine call counted but not written to the trace (a guess among thousands, a
     /// keep-alive among hundreds); the scene records what it concludes from the answers.
     pub(super) fn quiet<T>(&mut self, call: impl FnOnce(&mut Engine) -> T) -> T {
@@ -201,22 +217,13 @@ impl Lab<'_, '_> {
             )),
             Err(Rejection::TokenExpired) if self.victim_refresh.is_some() => {
                 let token = self.victim_refresh.clone().unwrap_or_default();
-                let victim = self.victim;
                 let issued = match recorded {
-                    Some(_) => {
-                        let node = self
-                            .info
-                            .refresh
-                            .clone()
-                            .unwrap_or_else(|| self.info.create.clone());
-                        self.act(
-                            "user",
-                            "the app refreshes its tokens",
-                            &node,
-                            |e| e.refresh(&token, &LAPTOP, RequestKind::UserAction),
-                            |i| accepted_as(victim, Some(i.user)),
-                        )
-                    }
+                    Some(_) => self.issue_at(
+                        "user",
+                        "the app refreshes its tokens",
+                        self.info.refresh.clone(),
+                        |e| e.refresh(&token, &LAPTOP, RequestKind::UserAction),
+                    ),
                     None => self.quiet(|e| e.refresh(&token, &LAPTOP, RequestKind::UserAction)),
                 }?;
                 self.victim_refresh = issued.refresh.as_ref().map(|r| r.value.clone());

@@ -27,19 +27,8 @@ pub(super) fn auto_login(
     token: &str,
     client: &Client<'_>,
 ) -> Result<Issued, Rejection> {
-    let node = lab
-        .info
-        .remember_me
-        .clone()
-        .unwrap_or_else(|| lab.info.create.clone());
-    let victim = lab.victim;
-    lab.act(
-        actor,
-        action,
-        &node,
-        |e| e.auto_login(token, client),
-        |i| accepted_as(victim, Some(i.user)),
-    )
+    let node = lab.info.remember_me.clone();
+    lab.issue_at(actor, action, node, |e| e.auto_login(token, client))
 }
 
 pub(super) fn remember_me_late(lab: &mut Lab<'_, '_>) -> Option<Attempt> {

@@ -96,19 +96,10 @@ pub(super) fn refresh(
     token: &str,
     client: &Client<'_>,
 ) -> Result<Issued, Rejection> {
-    let node = lab
-        .info
-        .refresh
-        .clone()
-        .unwrap_or_else(|| lab.info.create.clone());
-    let victim = lab.victim;
-    lab.act(
-        actor,
-        action,
-        &node,
-        |e| e.refresh(token, client, RequestKind::UserAction),
-        |i| accepted_as(victim, Some(i.user)),
-    )
+    let node = lab.info.refresh.clone();
+    lab.issue_at(actor, action, node, |e| {
+        e.refresh(token, client, RequestKind::UserAction)
+    })
 }
 
 pub(super) fn reuse_refresh_token(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
