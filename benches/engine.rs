@@ -1,6 +1,7 @@
 //! Engine speed and memory: validating and touching a live session from its cookie value,
 //! against a bare `HashMap<String, _>` doing the same lookup and update on the same cookie
-//! strings, with 1M live sessions and random access; plus login, and bytes per live session.
+//! strings, with 1M live sessions and random access; plus login, and bytes per live session;
+//! and validating a signed access token against the bare HMAC-SHA256 it contains.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::collections::HashMap;
@@ -13,8 +14,8 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use rand::{RngExt as _, SeedableRng as _};
 use rand_chacha::{ChaCha8Rng, ChaCha20Rng};
 use sessionmap::engine::{
-    AccountSetup, Client, DeviceCategory, DeviceId, LoginRequest, ManualClock, MfaStatus, NoAudit,
-    Policy, RememberMe, RequestKind, Role, SessionEngine, Timestamp, UserId,
+    AccountSetup, Client, DeviceCategory, DeviceId, LoginRequest, ManualClock, Mechanism,
+    MfaStatus, NoAudit, Policy, RememberMe, RequestKind, Role, SessionEngine, Timestamp, UserId,
 };
 
 /// Counts live heap bytes, to measure memory per session.
@@ -71,9 +72,13 @@ fn login_request(user: UserId) -> LoginRequest<'static> {
 }
 
 fn new_engine() -> (SessionEngine, ManualClock) {
+    new_engine_with(Policy::default())
+}
+
+fn new_engine_with(policy: Policy) -> (SessionEngine, ManualClock) {
     let clock = ManualClock::starting_at(Timestamp::from_millis(1_700_000_000_000));
     let engine = SessionEngine::new(
-        Policy::default(),
+        policy,
         clock.clone(),
         NoAudit,
         ChaCha20Rng::seed_from_u64(42),
@@ -191,11 +196,77 @@ fn bench_engine(c: &mut Criterion) {
         })
     });
     group.finish();
+    bench_tokens(c);
     assert!(
         engine
             .validate(&cookies[0], &CLIENT, RequestKind::UserAction)
             .is_ok()
     );
+}
+
+/// Validating a signed access token against computing the bare HMAC-SHA256 over the same
+/// `header.payload` bytes with a key of the same length: the difference is what decoding,
+/// parsing and checking the claims cost.
+fn bench_tokens(c: &mut Criterion) {
+    use hmac::{Hmac, Mac};
+    let (mut engine, _clock) = new_engine_with(Policy {
+        mechanism: Mechanism::SignedToken,
+        ..Policy::default()
+    });
+    let tokens: Vec<String> = (0..10_000)
+        .map(|n| {
+            engine.add_account(
+                UserId(n),
+                AccountSetup {
+                    role: Role::USER,
+                    email_verified: true,
+                },
+            );
+            engine
+                .login(&login_request(UserId(n)))
+                .expect("login")
+                .credential
+                .value
+        })
+        .collect();
+    let allocations = ALLOCATIONS.load(Ordering::Relaxed);
+    for token in &tokens {
+        assert!(
+            engine
+                .validate(token, &CLIENT, RequestKind::UserAction)
+                .is_ok()
+        );
+    }
+    let allocations = ALLOCATIONS.load(Ordering::Relaxed) - allocations;
+    println!("token_validate: {allocations} allocations in 10000 validations");
+    assert_eq!(allocations, 0);
+
+    let mac = Hmac::<sha2::Sha256>::new_from_slice(&[0x5a; 32]).expect("any key length");
+    let signed: Vec<&str> = tokens
+        .iter()
+        .map(|t| &t[..t.rfind('.').expect("three parts")])
+        .collect();
+
+    let mut group = c.benchmark_group("token");
+    group.measurement_time(Duration::from_secs(6));
+    let mut i = 0usize;
+    group.bench_function("token_validate", |b| {
+        b.iter(|| {
+            i = (i + 1) % tokens.len();
+            let accepted = engine.validate(black_box(&tokens[i]), &CLIENT, RequestKind::UserAction);
+            black_box(accepted.is_ok())
+        })
+    });
+    let mut i = 0usize;
+    group.bench_function("bare_hmac_sha256", |b| {
+        b.iter(|| {
+            i = (i + 1) % signed.len();
+            let mut m = mac.clone();
+            m.update(black_box(signed[i]).as_bytes());
+            black_box(m.finalize().into_bytes())
+        })
+    });
+    group.finish();
 }
 
 criterion_group!(benches, bench_engine);

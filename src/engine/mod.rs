@@ -36,7 +36,7 @@ pub use clock::{Clock, ManualClock, Timestamp};
 pub use cookie::{CookieParseError, SetCookie};
 pub use ids::{SessionIds, SessionKey, ShortId};
 pub use policy::*;
-pub use token::{Claims, TokenKind, flags as token_flags};
+pub use token::{Claims, TokenKind, flags as token_flags, payload_readers_agree};
 pub use types::*;
 
 use store::{Account, RememberStore, Store};

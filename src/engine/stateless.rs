@@ -120,8 +120,17 @@ impl<C: Clock, A: AuditSink> SessionEngine<C, A> {
             generation,
             ip_fp: 0,
             ua_fp: 0,
-            created_ms: now.as_millis(),
-            active_ms: now.as_millis(),
+            // Only a cookie session keeps its own times; an access token has `iat`.
+            created_ms: if kind == TokenKind::CookieSession {
+                now.as_millis()
+            } else {
+                0
+            },
+            active_ms: if kind == TokenKind::CookieSession {
+                now.as_millis()
+            } else {
+                0
+            },
             flags: 0,
         }
     }
