@@ -1,6 +1,9 @@
 //! Simulator throughput, in engine events per second (target: ≥ 10 million on this 2-core
 //! machine; 10,000 users re-simulated in under 100 ms so the UI can re-run as the map is edited).
 //!
+//! Group `sim_10k`: every bundled template and a synthetic 1,000-node map, 10,000 users × 1 day
+//! on every core, against the same run with pings sent one by one (`exact_pings`).
+//!
 //! For `spa-hybrid-tokens` and `banking`, 10,000 users × 1 simulated day, on every core
 //! (`threads: 0`, what `simulate` runs) and on one thread. Criterion's throughput is the run's
 //! `metrics.events` (engine operations: logins, validations, refreshes, ...), so `thrpt` reads as
@@ -67,10 +70,16 @@ fn load(name: &str) -> (Map, Plan) {
 
 /// One whole run; returns the engine events it performed.
 fn simulate(map: &Map, plan: &Plan, users: u64, threads: usize) -> u64 {
+    simulate_with(map, plan, users, threads, false)
+}
+
+/// One whole run, with pings one by one when `exact_pings`.
+fn simulate_with(map: &Map, plan: &Plan, users: u64, threads: usize, exact_pings: bool) -> u64 {
     Builder {
         users,
         days: 1,
         threads,
+        exact_pings,
         ..Builder::default()
     }
     .build(map, plan)
@@ -197,6 +206,38 @@ fn bench_sim(c: &mut Criterion) {
     for name in TEMPLATES {
         bench_template(c, name);
     }
+    bench_every_map(c);
+}
+
+/// The live-loop target for every bundled template and a synthetic 1,000-node map (banking
+/// copied side by side): 10,000 users × 1 day on every core, with the ping-by-ping run
+/// (`exact_pings`, what the simulator did before runs of pings were made in one call) as its
+/// baseline. Both runs give the same report (`tests/sim.rs` proves it).
+fn bench_every_map(c: &mut Criterion) {
+    let (banking, _) = load("banking");
+    let synthetic = sessionmap::model::synthetic(&banking, 1_000, 2_000).expect("a banking copy");
+    let maps = sessionmap::templates::ALL
+        .iter()
+        .map(|t| (t.name.to_string(), load(t.name).0))
+        .chain([("synthetic-1000-nodes".to_string(), synthetic)]);
+    let mut group = c.benchmark_group("sim_10k");
+    group
+        .sample_size(10)
+        .sampling_mode(SamplingMode::Flat)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2));
+    for (name, map) in maps {
+        let plan = compile::compile(&map);
+        let events = simulate(&map, &plan, USERS, 0);
+        group.throughput(Throughput::Elements(events));
+        group.bench_function(format!("{name}/runs_of_pings"), |b| {
+            b.iter(|| black_box(simulate(&map, &plan, USERS, 0)))
+        });
+        group.bench_function(format!("{name}/exact_pings_baseline"), |b| {
+            b.iter(|| black_box(simulate_with(&map, &plan, USERS, 0, true)))
+        });
+    }
+    group.finish();
 }
 
 /// 1M users × 1 day, only when `SIM_BENCH_MILLION` is set (see the module docs).

@@ -654,6 +654,68 @@ fn background_pings_keep_an_idle_session_alive_only_when_any_request_counts() {
 }
 
 #[test]
+fn a_run_of_background_pings_is_made_in_one_call_up_to_the_first_that_could_change_anything() {
+    let idle = TimeoutPolicy::default()
+        .idle
+        .expect("an idle timeout by default");
+    for (activity, mechanism) in [
+        (Activity::AnyRequest, Mechanism::ServerSide),
+        (Activity::UserAction, Mechanism::ServerSide),
+        (Activity::UserAction, Mechanism::SignedToken),
+    ] {
+        let policy = Policy {
+            mechanism,
+            timeouts: TimeoutPolicy {
+                activity,
+                absolute: None,
+                ..TimeoutPolicy::default()
+            },
+            ..Policy::default()
+        };
+        let (mut one_call, clock) = engine_with(policy.clone());
+        let (mut one_by_one, clock2) = engine_with(policy);
+        let cred = login(&mut one_call, ALICE, LAPTOP).credential.value;
+        let cred2 = login(&mut one_by_one, ALICE, LAPTOP).credential.value;
+        let end = clock.now() + 2 * HOUR;
+        let made = one_call.background_run(&cred, &LAPTOP, MINUTE, end);
+        let mut accepted = 0;
+        while clock2.now() < end
+            && one_by_one
+                .validate(&cred2, &LAPTOP, RequestKind::Background)
+                .is_ok()
+        {
+            accepted += 1;
+            clock2.advance(MINUTE);
+        }
+        let context = format!("{activity:?} {mechanism:?}");
+        assert!(made > 0, "{context}: the run made no pings");
+        assert_eq!(made, accepted, "{context}");
+        // The ping the run stopped before is sent for real, as the simulator does.
+        clock.advance(MINUTE * made as u32);
+        assert_eq!(clock.now(), clock2.now(), "{context}");
+        if clock.now() < end {
+            assert!(
+                one_call
+                    .validate(&cred, &LAPTOP, RequestKind::Background)
+                    .is_err(),
+                "{context}"
+            );
+        }
+        // Both engines now answer the same at every later moment.
+        let base = clock.now();
+        for wait in [MINUTE, idle - MINUTE, idle + MINUTE, 3 * HOUR] {
+            clock.set(base + wait);
+            clock2.set(base + wait);
+            assert_eq!(
+                view(&mut one_call, &cred, &LAPTOP).err(),
+                view(&mut one_by_one, &cred2, &LAPTOP).err(),
+                "{context} after {wait:?}"
+            );
+        }
+    }
+}
+
+#[test]
 fn idle_session_is_accepted_after_hours_when_there_is_no_idle_timeout() {
     let (mut engine, clock) = engine_with(Policy {
         timeouts: TimeoutPolicy {

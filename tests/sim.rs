@@ -1342,3 +1342,84 @@ fn a_hybrid_apps_refresh_keeps_a_session_past_a_long_idle_timeout_and_the_timeou
     assert!(trace.contains("refreshes its tokens"), "{trace}");
     assert_absent(&simulate(&load(HYBRID)), &["SESS-IDLE-TOO-LONG"]);
 }
+
+/// The map with its pings, idle and absolute timeouts redrawn at random: pings from seconds to
+/// a quarter of an hour apart, idle timeouts that pings do or do not reset, server- or
+/// client-enforced.
+fn redraw_timers(map: &Map, seed: u64) -> Map {
+    use model::{Activity, Enforcement, Span};
+    use rand::{RngExt as _, SeedableRng as _};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let mut map = map.clone();
+    for node in &mut map.nodes {
+        match &mut node.kind {
+            NodeKind::BackgroundPing { every } => {
+                *every = if rng.random() {
+                    Span::Seconds(rng.random_range(5..120))
+                } else {
+                    Span::Minutes(rng.random_range(1..16))
+                };
+            }
+            NodeKind::IdleTimeout {
+                after,
+                resets_on,
+                enforced,
+            } => {
+                *after = Span::Minutes(rng.random_range(1..60));
+                *resets_on = [
+                    Activity::AnyRequest,
+                    Activity::UserAction,
+                    Activity::StateChange,
+                ][rng.random_range(0..3)];
+                *enforced = if rng.random_range(0..4) == 0 {
+                    Enforcement::ClientOnly
+                } else {
+                    Enforcement::Server
+                };
+            }
+            NodeKind::AbsoluteTimeout { after, .. } => {
+                *after = Span::Hours(rng.random_range(1..13));
+            }
+            _ => {}
+        }
+    }
+    map
+}
+
+#[test]
+fn pings_made_in_one_call_give_the_same_report_byte_for_byte_as_pings_one_by_one() {
+    let profile = Profile::default_profile();
+    let report = |map: &Map, exact_pings: bool| {
+        let plan = compile::compile(map);
+        let out = Builder {
+            users: 2_000,
+            days: 2,
+            seed: 7,
+            exact_pings,
+            ..Builder::default()
+        }
+        .build(map, &plan)
+        .expect("builds")
+        .run(&Control::default())
+        .expect("runs");
+        let mut r = out.report(map, "map.ron", &profile, Vec::new());
+        r.run.clear();
+        sessionmap::report::render(&r, sessionmap::report::Format::Json)
+    };
+    let mut compared = 0;
+    for (t, template) in templates::ALL.iter().enumerate() {
+        let map = template.load().expect("loads").map;
+        let variants = (0..3).map(|k| redraw_timers(&map, (t * 10 + k) as u64));
+        for (k, map) in std::iter::once(map.clone()).chain(variants).enumerate() {
+            let fast = report(&map, false);
+            let exact = report(&map, true);
+            assert!(
+                fast == exact,
+                "{} (variant {k}): the reports differ",
+                template.name
+            );
+            compared += 1;
+        }
+    }
+    assert!(compared >= 40, "{compared} maps compared");
+}

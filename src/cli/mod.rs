@@ -424,6 +424,7 @@ fn builder(population: &PopulationArgs, threads: usize, profile: Profile) -> sim
         seed: population.seed,
         profile,
         threads,
+        ..sim::Builder::default()
     }
 }
 

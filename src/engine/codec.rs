@@ -23,21 +23,27 @@ fn b64_value(c: u8) -> Option<u32> {
     (v != 0xff).then_some(u32::from(v))
 }
 
-/// Appends the unpadded base64url form of `bytes` to `out`.
+/// Appends the unpadded base64url form of `bytes` to `out` (with `base64-simd`, as tokens are
+/// encoded on every renewal).
 pub(crate) fn b64_encode_into(bytes: &[u8], out: &mut String) {
-    out.reserve(b64_len(bytes.len()));
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        let chars = chunk.len() + 1;
-        for i in 0..chars {
-            let idx = (n >> (18 - 6 * i)) & 63;
-            out.push(char::from(B64[idx as usize]));
+    base64_simd::URL_SAFE_NO_PAD.encode_append(bytes, out);
+}
+
+/// Appends the decimal form of `n` to `out`.
+pub(crate) fn push_decimal(n: u64, out: &mut String) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut n = n;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
         }
+    }
+    for &d in &digits[at..] {
+        out.push(char::from(d));
     }
 }
 
@@ -200,6 +206,15 @@ mod tests {
             let s = b64_encode(&bytes);
             assert_eq!(s.len(), b64_len(n));
             assert_eq!(b64_decode(s.as_bytes()).as_deref(), Some(&bytes[..]));
+        }
+    }
+
+    #[test]
+    fn decimals_are_written_as_rust_writes_them() {
+        for n in [0, 1, 9, 10, 99, 100, 1_700_000_000, u64::MAX / 3, u64::MAX] {
+            let mut s = String::from("x");
+            push_decimal(n, &mut s);
+            assert_eq!(s, format!("x{n}"));
         }
     }
 

@@ -24,6 +24,7 @@ mod types;
 
 use std::hash::{Hash, Hasher};
 use std::net::IpAddr;
+use std::time::Duration;
 
 use rand::Rng as _;
 use rand_chacha::ChaCha20Rng;
@@ -193,6 +194,40 @@ impl<C: Clock, A: AuditSink> SessionEngine<C, A> {
     ) -> Result<Accepted, Rejection> {
         self.check(credential, client, kind, Operation::Validate)
             .map(|c| c.accepted)
+    }
+
+    /// A run of background requests (a tab polling while nobody uses it) with `credential`
+    /// from `client`: one at the clock's time and one every `every` after it, before `end`.
+    /// Makes the longest leading stretch of them whose only effect is their own passage,
+    /// exactly as [`Self::validate`] would make them one by one: each is accepted and audited,
+    /// and the session's last-seen time (and last activity, where background requests count)
+    /// is that of the last one. Stops before the first request that would be refused, rotate
+    /// or re-sign the credential, or whose answer could change with a pending revocation, so
+    /// the caller sends that one through [`Self::validate`]. (A session cookie re-sent
+    /// unchanged to slide a client-side idle timer is made: its `Max-Age` runs from the last
+    /// request.) Returns how many requests were made; 0 when the first one is such a request.
+    ///
+    /// This lets a simulation cost what decides the outcome rather than the number of pings;
+    /// `tests/sim.rs` proves reports identical with and without it.
+    pub fn background_run(
+        &mut self,
+        credential: &str,
+        client: &Client<'_>,
+        every: Duration,
+        end: Timestamp,
+    ) -> u64 {
+        if every.is_zero() || client.geo.is_some() {
+            return 0;
+        }
+        match self.policy.mechanism {
+            Mechanism::ServerSide => self.background_run_server(credential, client, every, end),
+            Mechanism::SignedToken | Mechanism::Hybrid => {
+                self.background_run_token(credential, client, TokenKind::Access, every, end)
+            }
+            Mechanism::ClientCookie => {
+                self.background_run_token(credential, client, TokenKind::CookieSession, every, end)
+            }
+        }
     }
 
     /// A sensitive action (email, password or payout change): a state-changing request that

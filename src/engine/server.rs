@@ -538,6 +538,69 @@ impl<C: Clock, A: AuditSink> SessionEngine<C, A> {
         Ok((checked, slot))
     }
 
+    /// [`SessionEngine::background_run`] for server-side sessions: the checks of
+    /// [`Self::check_server_for`] at each request's time, on a copy of the record.
+    pub(super) fn background_run_server(
+        &mut self,
+        credential: &str,
+        client: &Client<'_>,
+        every: Duration,
+        end: Timestamp,
+    ) -> u64 {
+        let now = self.now();
+        let Some(key) = self.ids.decode(credential) else {
+            return 0;
+        };
+        let Some(slot) = self.store.find(key) else {
+            return 0;
+        };
+        let l = self.limits;
+        let counts = self.counts_as_activity(RequestKind::Background);
+        let mut s = *self.store.get(slot);
+        let refused = sflags::LIMITED_MFA
+            | sflags::LIMITED_EMAIL
+            | sflags::LIMITED_RESET
+            | sflags::REAUTH_PENDING;
+        // The same client every time, so a binding check that passes now passes throughout.
+        // Where activity re-sends the cookie (a client-side idle timer) it must be the very
+        // value the client holds; its Max-Age then runs from the last request of the run.
+        if s.flags & refused != 0
+            || self.binding_violation(&s, client, now).is_some()
+            || (!l.server_idle
+                && l.idle != u64::MAX
+                && counts
+                && self.ids.encode(key) != credential)
+        {
+            return 0;
+        }
+        let (user, short) = ((!s.is_anonymous()).then_some(s.user), Some(key.short()));
+        let mut made = 0;
+        let mut at = now;
+        while at < end
+            && self.expired(&s, at).is_none()
+            && at.as_millis().saturating_sub(s.id_issued.as_millis()) <= l.renewal
+        {
+            s.last_seen = at;
+            if counts {
+                s.last_active = at;
+            }
+            self.emit(
+                at,
+                user,
+                short,
+                Operation::Validate,
+                Outcome::Accepted,
+                None,
+            );
+            made += 1;
+            at = at + every;
+        }
+        let rec = self.store.get_mut(slot);
+        rec.last_seen = s.last_seen;
+        rec.last_active = s.last_active;
+        made
+    }
+
     /// Ends an expired record and says why; saves the user's in-progress work if the policy
     /// keeps it.
     pub(super) fn expire<T>(

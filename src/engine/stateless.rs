@@ -3,6 +3,8 @@
 //! signature and claims; the server consults state only as the revocation model says
 //! (denylist, per-user generation), and a refresh consults its family in the store.
 
+use std::time::Duration;
+
 use super::audit::{EndReason, Operation, Outcome};
 use super::clock::Timestamp;
 use super::codec;
@@ -229,6 +231,89 @@ impl<C: Clock, A: AuditSink> SessionEngine<C, A> {
     ) -> Result<Checked, Rejection> {
         self.check_token_for(credential, client, expect, kind, op, Purpose::Request)
             .map(|(checked, _)| checked)
+    }
+
+    /// [`SessionEngine::background_run`] for tokens: the checks of [`Self::check_token_for`] at
+    /// each request's time. A cookie session re-signed on activity, a revocation still
+    /// propagating and a pending per-user not-before are left to real requests.
+    pub(super) fn background_run_token(
+        &mut self,
+        credential: &str,
+        client: &Client<'_>,
+        expect: TokenKind,
+        every: Duration,
+        end: Timestamp,
+    ) -> u64 {
+        let now = self.now();
+        if expect == TokenKind::CookieSession && self.counts_as_activity(RequestKind::Background) {
+            return 0;
+        }
+        let Ok(claims) = self.signer.verify(credential, self.policy.tokens.algorithm) else {
+            return 0;
+        };
+        let t = self.policy.tokens;
+        let revoked = (t.revocation.denylist()
+            && (self.denylisted(claims.jti, now) || self.denylisted(claims.sid, now)))
+            || (t.revocation.not_before()
+                && (self.pending_generations.contains_key(&claims.sub)
+                    || self
+                        .store
+                        .accounts
+                        .get(&claims.sub)
+                        .is_none_or(|a| claims.generation < a.min_generation)));
+        let b = self.policy.binding;
+        let mismatched = (b.ip == Bind::Enforced
+            && claims.ip_fp != 0
+            && fingerprint_ip(client.ip) != claims.ip_fp)
+            || (b.user_agent == Bind::Enforced
+                && claims.ua_fp != 0
+                && fingerprint_ua(client.user_agent) != claims.ua_fp);
+        let limited = tflags::LIMITED_MFA | tflags::LIMITED_EMAIL | tflags::LIMITED_RESET;
+        if claims.kind != expect
+            || revoked
+            || mismatched
+            || claims.flags & limited != 0
+            || self
+                .revocation_pending([claims.jti, claims.sid], claims.sub, claims.generation, now)
+                .is_some()
+        {
+            return 0;
+        }
+        let timeouts = self.policy.timeouts;
+        let active = Timestamp::from_millis(claims.active_ms);
+        let created = Timestamp::from_millis(claims.created_ms);
+        let cookie_expired = |at: Timestamp| {
+            expect == TokenKind::CookieSession
+                && ((timeouts.idle_enforcement == ExpiryEnforcement::Server
+                    && timeouts
+                        .idle
+                        .is_some_and(|idle| at.saturating_since(active) > idle))
+                    || (timeouts.absolute_enforcement == ExpiryEnforcement::Server
+                        && timeouts
+                            .absolute
+                            .is_some_and(|abs| at.saturating_since(created) > abs)))
+        };
+        let (user, short) = (Some(claims.sub), Some(ShortId(claims.sid as u32)));
+        let mut made = 0;
+        let mut at = now;
+        let refused = |at: Timestamp| {
+            (t.check_exp == ClaimCheck::Enforced && at.as_secs() >= claims.exp)
+                || (t.check_nbf == ClaimCheck::Enforced && at.as_secs() < claims.nbf)
+                || cookie_expired(at)
+        };
+        while at < end && !refused(at) {
+            self.emit(
+                at,
+                user,
+                short,
+                Operation::Validate,
+                Outcome::Accepted,
+                None,
+            );
+            made += 1;
+            at = at + every;
+        }
+        made
     }
 
     /// [`Self::check_token`] for a purpose; also returns the claims.

@@ -139,19 +139,28 @@ impl Claims {
     /// optional claims (all but `typ`, `sub`, `sid`, `jti`, `iat`, `nbf`, `exp`, `role`)
     /// left out when they are 0, which is what a reader assumes for a missing one.
     fn payload_json(&self) -> String {
-        use std::fmt::Write as _;
-        let typ = match self.kind {
-            TokenKind::Access => "at",
-            TokenKind::CookieSession => "cs",
-        };
-        let mut s = format!(
-            r#"{{"typ":"{typ}","sub":"{}","sid":{},"jti":{},"iat":{},"nbf":{},"exp":{},"role":{}"#,
-            self.sub.0, self.sid, self.jti, self.iat, self.nbf, self.exp, self.role.0,
-        );
+        let mut s = String::with_capacity(256);
+        s.push_str(match self.kind {
+            TokenKind::Access => r#"{"typ":"at","sub":""#,
+            TokenKind::CookieSession => r#"{"typ":"cs","sub":""#,
+        });
+        codec::push_decimal(self.sub.0, &mut s);
+        s.push('"');
+        for (key, value) in [
+            (r#","sid":"#, self.sid),
+            (r#","jti":"#, self.jti),
+            (r#","iat":"#, self.iat),
+            (r#","nbf":"#, self.nbf),
+            (r#","exp":"#, self.exp),
+            (r#","role":"#, u64::from(self.role.0)),
+        ] {
+            s.push_str(key);
+            codec::push_decimal(value, &mut s);
+        }
         for (key, value) in self.optional_claims() {
             if value != 0 {
-                // Writing to a String cannot fail.
-                let _ = write!(s, r#","{key}":{value}"#);
+                s.push_str(key);
+                codec::push_decimal(value, &mut s);
             }
         }
         s.push('}');
@@ -161,13 +170,13 @@ impl Claims {
     /// The optional claims in the order they are written.
     fn optional_claims(&self) -> [(&'static str, u64); 7] {
         [
-            ("auth_time", self.auth_time),
-            ("gen", u64::from(self.generation)),
-            ("ipf", self.ip_fp),
-            ("uaf", self.ua_fp),
-            ("ct", self.created_ms),
-            ("la", self.active_ms),
-            ("flg", u64::from(self.flags)),
+            (r#","auth_time":"#, self.auth_time),
+            (r#","gen":"#, u64::from(self.generation)),
+            (r#","ipf":"#, self.ip_fp),
+            (r#","uaf":"#, self.ua_fp),
+            (r#","ct":"#, self.created_ms),
+            (r#","la":"#, self.active_ms),
+            (r#","flg":"#, u64::from(self.flags)),
         ]
     }
 

@@ -53,6 +53,10 @@ pub struct Builder {
     pub profile: Profile,
     /// Worker threads; 0 = one per core. Does not change the result.
     pub threads: usize,
+    /// Send every background ping through the engine one by one, rather than a run of pings
+    /// that can change nothing in one call ([`crate::engine::SessionEngine::background_run`]).
+    /// Does not change the result, only the time it takes; the tests compare the two.
+    pub exact_pings: bool,
 }
 
 impl Default for Builder {
@@ -63,6 +67,7 @@ impl Default for Builder {
             seed: 1,
             profile: Profile::default_profile(),
             threads: 0,
+            exact_pings: false,
         }
     }
 }

@@ -1153,7 +1153,7 @@ impl Editor {
                 days: self.sim.days,
                 seed: self.sim.seed,
                 profile: self.sim.profile,
-                threads: 0,
+                ..crate::sim::Builder::default()
             },
         };
         match export_dialog::export_ui(ctx, dialog, self.doc.map(), self.doc.revision(), &context) {

@@ -184,7 +184,7 @@ impl SimulationPanel {
             days,
             seed: self.seed,
             profile: self.profile,
-            threads: 0,
+            ..Builder::default()
         }
     }
 
