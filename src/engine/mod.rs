@@ -741,6 +741,30 @@ impl<C: Clock, A: AuditSink> SessionEngine<C, A> {
         self.clock.now()
     }
 
+    /// Audits `made` accepted background validations at `from`, `from + every`, and so on (a
+    /// run made by [`Self::background_run`]).
+    fn audit_run(
+        &mut self,
+        from: Timestamp,
+        every: Duration,
+        made: u64,
+        user: Option<UserId>,
+        session: Option<ShortId>,
+    ) {
+        let mut at = from;
+        for _ in 0..made {
+            self.emit(
+                at,
+                user,
+                session,
+                Operation::Validate,
+                Outcome::Accepted,
+                None,
+            );
+            at = at + every;
+        }
+    }
+
     #[inline]
     fn emit(
         &mut self,

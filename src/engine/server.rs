@@ -584,17 +584,10 @@ impl<C: Clock, A: AuditSink> SessionEngine<C, A> {
             if counts {
                 s.last_active = at;
             }
-            self.emit(
-                at,
-                user,
-                short,
-                Operation::Validate,
-                Outcome::Accepted,
-                None,
-            );
             made += 1;
             at = at + every;
         }
+        self.audit_run(now, every, made, user, short);
         let rec = self.store.get_mut(slot);
         rec.last_seen = s.last_seen;
         rec.last_active = s.last_active;

@@ -302,17 +302,10 @@ impl<C: Clock, A: AuditSink> SessionEngine<C, A> {
                 || cookie_expired(at)
         };
         while at < end && !refused(at) {
-            self.emit(
-                at,
-                user,
-                short,
-                Operation::Validate,
-                Outcome::Accepted,
-                None,
-            );
             made += 1;
             at = at + every;
         }
+        self.audit_run(now, every, made, user, short);
         made
     }
 
