@@ -18,18 +18,34 @@ pub(crate) struct Locator<'a> {
     text: &'a str,
     /// Byte offsets of the significant characters: those outside strings and comments.
     code: Vec<bool>,
+    /// Byte offset of the start of each line, so locating many places is not quadratic.
+    line_starts: Vec<usize>,
 }
 
 impl<'a> Locator<'a> {
     pub fn new(text: &'a str) -> Self {
+        let line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
         Locator {
             text,
             code: code_mask(text),
+            line_starts,
         }
     }
 
     pub fn line_column(&self, offset: usize) -> (usize, usize) {
-        line_column(self.text, offset)
+        let offset = offset.min(self.text.len());
+        // The last line starting at or before the offset (a start just past a newline at
+        // `offset` itself belongs to the next line, as in `line_column`).
+        let line = self.line_starts.partition_point(|&start| start <= offset);
+        let start = self.line_starts[line - 1];
+        let column = self
+            .text
+            .get(start..offset)
+            .map_or(0, |s| s.chars().count())
+            + 1;
+        (line, column)
     }
 
     /// The byte range of a top-level list such as `nodes: [ ... ]` (inside the brackets).
@@ -225,5 +241,18 @@ mod tests {
         let to = loc.field("edges", "a", 0, "to").map(|o| loc.line_column(o));
         assert_eq!(to, Some((8, 34)));
         assert_eq!(loc.item("nodes", "zz", 0), None);
+    }
+
+    #[test]
+    fn every_place_has_the_same_line_and_column_from_the_line_table_as_by_counting() {
+        let text = format!("{TEXT}\n\n  // naïve café ✓\n(x: \"é\")\n");
+        let loc = Locator::new(&text);
+        for (offset, _) in text.char_indices().chain([(text.len(), ' ')]) {
+            assert_eq!(
+                loc.line_column(offset),
+                line_column(&text, offset),
+                "at byte {offset}"
+            );
+        }
     }
 }

@@ -34,12 +34,19 @@ pub(super) fn predict_id(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
         format!("ids like {}", short(&sample)),
         &node,
     );
-    let guesses = guesses(&seen, lab.rng);
-    let tried = guesses.len();
-    for (n, guess) in guesses.into_iter().enumerate() {
-        if let Ok(a) = lab.quietly(&guess, &LAPTOP, RequestKind::UserAction)
+    // The attacker draws all its guesses before trying them: made one at a time into one
+    // buffer, with the draws of the ones it never needed still taken from the RNG.
+    let mut rng = lab.rng.clone();
+    let guesses = guesses(&seen);
+    let tried = guesses.count();
+    let mut buffer = Vec::new();
+    for n in 0..tried {
+        let guess = guesses.make(n, &mut rng, &mut buffer);
+        if let Ok(a) = lab.quietly(guess, &LAPTOP, RequestKind::UserAction)
             && a.user.is_some_and(|u| u != attacker)
         {
+            guesses.draw_unmade(tried - n - 1, &mut rng);
+            *lab.rng = rng;
             let whom = lab.accepted_as(a.user);
             lab.step(
                 "attacker",
@@ -48,7 +55,7 @@ pub(super) fn predict_id(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
                     n + 1,
                     if n == 0 { "try" } else { "tries" }
                 ),
-                format!("id {}: {whom}", short(&guess)),
+                format!("id {}: {whom}", short(guess)),
                 &node,
             );
             let _ = victim;
@@ -61,6 +68,7 @@ pub(super) fn predict_id(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
             )));
         }
     }
+    *lab.rng = rng;
     lab.step(
         "attacker",
         format!("derives candidate ids from its own and tries them ({tried} tries)"),
@@ -72,8 +80,56 @@ pub(super) fn predict_id(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
 
 /// Candidate ids an attacker derives from ids it was given: neighbours of counters, nearby
 /// times for timestamp-like numbers, and for short random-looking ids every combination of
-/// the characters seen at each position (or a sample when there are too many).
-pub(super) fn guesses(seen: &[String], rng: &mut ChaCha8Rng) -> Vec<String> {
+/// the characters seen at each position (or a random sample when there are too many).
+pub(super) enum Guesses {
+    /// Worked out in full.
+    Listed(Vec<String>),
+    /// [`GUESS_BUDGET`] random picks from the characters allowed at each position: for each
+    /// position, the character a 6-bit pick `k` stands for (the set's `k mod len`-th).
+    Sampled(Vec<[u8; 64]>),
+}
+
+impl Guesses {
+    pub(super) fn count(&self) -> usize {
+        match self {
+            Guesses::Listed(all) => all.len(),
+            Guesses::Sampled(_) => GUESS_BUDGET,
+        }
+    }
+
+    /// Writes guess `n` into `out`; sampled guesses must be made in order, each drawing from
+    /// `rng`.
+    pub(super) fn make<'b>(&self, n: usize, rng: &mut ChaCha8Rng, out: &'b mut Vec<u8>) -> &'b str {
+        out.clear();
+        match self {
+            Guesses::Listed(all) => out.extend_from_slice(all[n].as_bytes()),
+            Guesses::Sampled(picks) => {
+                // Ten 6-bit picks per random word.
+                for ten in picks.chunks(10) {
+                    let mut bits = rng.next_u64();
+                    out.extend(ten.iter().map(|pick| {
+                        let c = pick[(bits & 63) as usize];
+                        bits >>= 6;
+                        c
+                    }));
+                }
+            }
+        }
+        // Every character came from an id or an ASCII alphabet.
+        std::str::from_utf8(out).unwrap_or_default()
+    }
+
+    /// Takes from `rng` what making `left` more guesses would have taken.
+    pub(super) fn draw_unmade(&self, left: usize, rng: &mut ChaCha8Rng) {
+        if let Guesses::Sampled(picks) = self {
+            for _ in 0..left * picks.len().div_ceil(10) {
+                rng.next_u64();
+            }
+        }
+    }
+}
+
+pub(super) fn guesses(seen: &[String]) -> Guesses {
     let numbers: Option<Vec<u128>> = seen.iter().map(|s| s.parse::<u128>().ok()).collect();
     if let Some(mut numbers) = numbers {
         numbers.sort_unstable();
@@ -97,11 +153,11 @@ pub(super) fn guesses(seen: &[String], rng: &mut ChaCha8Rng) -> Vec<String> {
             }
         }
         out.truncate(GUESS_BUDGET);
-        return out;
+        return Guesses::Listed(out);
     }
     let len = seen[0].len();
     if seen.iter().any(|s| s.len() != len) {
-        return Vec::new();
+        return Guesses::Listed(Vec::new());
     }
     let hex = seen.iter().all(|s| {
         s.bytes()
@@ -138,26 +194,13 @@ pub(super) fn guesses(seen: &[String], rng: &mut ChaCha8Rng) -> Vec<String> {
         String::from_utf8(s).unwrap_or_default()
     };
     match space {
-        Some(space) if space <= GUESS_BUDGET => (0..space).map(make).collect(),
-        _ => (0..GUESS_BUDGET)
-            .map(|_| {
-                // Ten 6-bit picks per random word: sets have at most 64 characters.
-                let mut bits = 0u64;
-                let s: Vec<u8> = sets
-                    .iter()
-                    .enumerate()
-                    .map(|(i, set)| {
-                        if i % 10 == 0 {
-                            bits = rng.next_u64();
-                        }
-                        let pick = (bits & 63) as usize % set.len();
-                        bits >>= 6;
-                        set[pick]
-                    })
-                    .collect();
-                String::from_utf8(s).unwrap_or_default()
-            })
-            .collect(),
+        Some(space) if space <= GUESS_BUDGET => Guesses::Listed((0..space).map(make).collect()),
+        // Sets have at most 64 characters, all ASCII.
+        _ => Guesses::Sampled(
+            sets.iter()
+                .map(|set| std::array::from_fn(|k| set[k % set.len()]))
+                .collect(),
+        ),
     }
 }
 
