@@ -29,22 +29,32 @@ pub(crate) fn b64_encode_into(bytes: &[u8], out: &mut String) {
     base64_simd::URL_SAFE_NO_PAD.encode_append(bytes, out);
 }
 
-/// Appends the decimal form of `n` to `out`.
+/// Appends the decimal form of `n` to `out`, two digits per division.
 pub(crate) fn push_decimal(n: u64, out: &mut String) {
+    const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+        2021222324252627282930313233343536373839\
+        4041424344454647484950515253545556575859\
+        6061626364656667686970717273747576777879\
+        8081828384858687888990919293949596979899";
     let mut digits = [0u8; 20];
     let mut at = digits.len();
     let mut n = n;
-    loop {
+    while n >= 100 {
+        let pair = (n % 100) as usize * 2;
+        n /= 100;
+        at -= 2;
+        digits[at..at + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
+    }
+    if n >= 10 {
+        let pair = n as usize * 2;
+        at -= 2;
+        digits[at..at + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
+    } else {
         at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
+        digits[at] = b'0' + n as u8;
     }
-    for &d in &digits[at..] {
-        out.push(char::from(d));
-    }
+    // ASCII digits are always UTF-8.
+    out.push_str(std::str::from_utf8(&digits[at..]).unwrap_or_default());
 }
 
 /// The unpadded base64url form of `bytes`.
@@ -211,7 +221,11 @@ mod tests {
 
     #[test]
     fn decimals_are_written_as_rust_writes_them() {
-        for n in [0, 1, 9, 10, 99, 100, 1_700_000_000, u64::MAX / 3, u64::MAX] {
+        let edges = (0..20).flat_map(|p| {
+            let p = 10u64.pow(p);
+            [p - 1, p, p + 1]
+        });
+        for n in edges.chain([1_700_000_000, u64::MAX / 3, u64::MAX - 1, u64::MAX]) {
             let mut s = String::from("x");
             push_decimal(n, &mut s);
             assert_eq!(s, format!("x{n}"));
