@@ -248,6 +248,71 @@ fn any_credential_in_a_url_is_flagged_not_only_the_session_id() {
     assert_eq!(found(&map, "SESS-ID-IN-URL"), ["magic"]);
 }
 
+// ── SESS-ID-ENTROPY-LOW ──────────────────────────────────────────────────────────────────────
+
+fn with_ids(mechanism: Mechanism, ids: IdGenerator) -> Map {
+    let NodeKind::CreateSession {
+        client_ids,
+        on_login,
+        concurrency,
+        binding,
+        ..
+    } = create()
+    else {
+        unreachable!("create() draws a create-session node")
+    };
+    let kind = NodeKind::CreateSession {
+        mechanism,
+        ids,
+        client_ids,
+        on_login,
+        concurrency,
+        binding,
+    };
+    with_kind(clean_map(), "create", kind)
+}
+
+fn lint_under(map: &Map, profile: &str) -> Vec<Finding> {
+    let plan = compile::compile(map);
+    let profile = Profile::named(profile).expect("a profile");
+    compile::lint(map, &plan, profile)
+}
+
+#[test]
+fn session_ids_with_fewer_random_bits_than_the_profile_asks_are_flagged_at_the_create_node() {
+    let map = with_ids(Mechanism::ServerSide, IdGenerator::Csprng { bits: 48 });
+    let f = one(&map, "SESS-ID-ENTROPY-LOW");
+    assert_eq!(f.how, How::Static);
+    assert_eq!(f.nodes, ["create".into()]);
+    assert!(
+        f.explanation.contains("48 random bits"),
+        "{}",
+        f.explanation
+    );
+    assert!(f.explanation.contains("128"), "{}", f.explanation);
+    // 128 bits is what the default profile asks; a 64-bit id is enough for ASVS level 1.
+    assert!(found(&clean_map(), "SESS-ID-ENTROPY-LOW").is_empty());
+    let sixty_four = with_ids(Mechanism::ServerSide, IdGenerator::Csprng { bits: 64 });
+    assert_eq!(found(&sixty_four, "SESS-ID-ENTROPY-LOW"), ["create"]);
+    let level_one = lint_under(&sixty_four, "asvs-l1");
+    assert!(
+        !level_one.iter().any(|f| f.id == "SESS-ID-ENTROPY-LOW"),
+        "{level_one:#?}"
+    );
+}
+
+#[test]
+fn a_short_id_generator_drawn_for_tokens_is_not_an_id_entropy_finding() {
+    // Signed tokens are not looked up by id, and a refresh token carries a MAC.
+    for mechanism in [Mechanism::SignedToken, Mechanism::Hybrid] {
+        let map = with_ids(mechanism, IdGenerator::Csprng { bits: 48 });
+        assert!(
+            found(&map, "SESS-ID-ENTROPY-LOW").is_empty(),
+            "{mechanism:?}"
+        );
+    }
+}
+
 // ── ADMIN-KILL-NONE ──────────────────────────────────────────────────────────────────────────
 
 #[test]

@@ -46,6 +46,7 @@ pub type Rule = fn(&RuleContext<'_>) -> Vec<Finding>;
 /// Every static rule with the catalogue id it reports, in `GAPS.md` order.
 pub static RULES: &[(Gap, Rule)] = &[
     (Gap::SessIdInUrl, sess_id_in_url),
+    (Gap::SessIdEntropyLow, sess_id_entropy_low),
     (Gap::AdminKillNone, admin_kill_none),
     (Gap::CookieFlags, cookie_flags),
     (Gap::CookieScope, cookie_scope),
@@ -94,6 +95,64 @@ fn sess_id_in_url(cx: &RuleContext<'_>) -> Vec<Finding> {
                     "the token is in every log, history entry and Referer that carries the URL",
                 ),
             ])
+        })
+        .collect()
+}
+
+/// SESS-ID-ENTROPY-LOW: a server-side flow whose drawn id generator has fewer random bits than
+/// the profile asks. (Ids so short that guessing finds a live one in the simulation are also
+/// SESS-ID-PREDICTABLE, proven by the attack; counters and timestamps have no random bits and
+/// are left to that attack.)
+fn sess_id_entropy_low(cx: &RuleContext<'_>) -> Vec<Finding> {
+    let index = by_id(cx.map);
+    let least = cx.profile.id_entropy_min_bits;
+    cx.plan
+        .flows
+        .iter()
+        // Only server-side sessions are looked up by the id alone: refresh tokens carry a MAC
+        // and signed tokens no id at all.
+        .filter(|flow| flow.policy.mechanism == e::Mechanism::ServerSide)
+        .filter_map(|flow| {
+            let (e::IdGenerator::Csprng { bits } | e::IdGenerator::LowEntropy { bits }) =
+                flow.policy.ids.generator
+            else {
+                return None;
+            };
+            let bits = u32::from(bits);
+            if bits >= least {
+                return None;
+            }
+            let nodes: Vec<NodeId> = match flow.sources.of(super::Setting::Ids) {
+                [] => vec![flow.create.clone()],
+                drawn => drawn.to_vec(),
+            };
+            let node = index.get(&nodes[0])?;
+            let guesses = bits.saturating_sub(13);
+            // Say plainly when the shortfall is a matter of the rule, not of a real attack.
+            let reach = if guesses >= 80 {
+                "That is far beyond any attacker today: this is a gap against the profile's \
+                 rule rather than a practical attack."
+            } else {
+                "A patient attacker with many addresses can make that many requests, and is \
+                 signed in as whoever it hits."
+            };
+            let explanation = format!(
+                "{} makes session ids with {bits} random bits, fewer than the {least} the {} \
+                 profile asks. An attacker does not need to guess one user's id, only any live \
+                 one: with 10,000 sessions live, 2^{bits} ids take about 2^{guesses} guesses \
+                 on average. {reach} Generate ids with a CSPRNG and at least {least} bits.",
+                quoted(node),
+                cx.profile.name,
+            );
+            Some(
+                Finding::new(Gap::SessIdEntropyLow, nodes, explanation).with_evidence(vec![
+                    Step::drawn(
+                        &node.id,
+                        format!("session ids of {bits} random bits"),
+                        format!("the {} profile asks at least {least}", cx.profile.name),
+                    ),
+                ]),
+            )
         })
         .collect()
 }

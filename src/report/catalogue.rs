@@ -112,6 +112,18 @@ pub static CATALOGUE: &[Entry] = &[
         references: &["OWASP ASVS 4.0.3 V3.1.1"],
         help: "A session id or token in a URL parameter ends up in browser history, server and proxy logs, bookmarks and the Referer header sent to other sites, where anyone who reads them can replay it. Carry session tokens in a cookie or an Authorization header, never in the URL.",
     },
+    Entry {
+        id: Gap::SessIdEntropyLow,
+        severity: Medium,
+        how: Static,
+        title: "Session ids with fewer random bits than the profile asks",
+        references: &[
+            "OWASP ASVS 4.0.3 V3.2.2",
+            "OWASP ASVS 5.0.0 V7.2.3",
+            "OWASP Session Management Cheat Sheet",
+        ],
+        help: "Each random bit an id lacks halves the guesses an attacker needs to hit some live session; with many sessions live at once, an id of 48 or 64 bits can be found by a patient guesser even though no single guess is likely. Generate ids with a cryptographically secure random generator and at least as many bits as the profile asks (128 for ASVS level 2 and 3, 64 for level 1 and NIST).",
+    },
     // ── Timeouts ───────────────────────────────────────────────────────────────────────────────
     Entry {
         id: Gap::SessIdleNone,

@@ -44,6 +44,7 @@ gaps! {
     SessPrivStale = "SESS-PRIV-STALE",
     SessPreverify = "SESS-PREVERIFY",
     SessIdInUrl = "SESS-ID-IN-URL",
+    SessIdEntropyLow = "SESS-ID-ENTROPY-LOW",
     SessIdleNone = "SESS-IDLE-NONE",
     SessIdleTooLong = "SESS-IDLE-TOO-LONG",
     SessAbsNone = "SESS-ABS-NONE",
