@@ -248,10 +248,18 @@ impl<C: Clock, A: AuditSink> SessionEngine<C, A> {
         if expect == TokenKind::CookieSession && self.counts_as_activity(RequestKind::Background) {
             return 0;
         }
+        let t = self.policy.tokens;
+        // A token already expired is refused by the first request: leave it to `validate`
+        // without paying for the signature here too (the common case of a tab polling less
+        // often than access tokens live).
+        if t.check_exp == ClaimCheck::Enforced
+            && Claims::decode_unverified(credential).is_none_or(|c| now.as_secs() >= c.exp)
+        {
+            return 0;
+        }
         let Ok(claims) = self.signer.verify(credential, self.policy.tokens.algorithm) else {
             return 0;
         };
-        let t = self.policy.tokens;
         let revoked = (t.revocation.denylist()
             && (self.denylisted(claims.jti, now) || self.denylisted(claims.sid, now)))
             || (t.revocation.not_before()

@@ -14,6 +14,7 @@ mod attacks;
 mod cause;
 mod findings;
 mod metrics;
+mod queue;
 mod shard;
 mod users;
 

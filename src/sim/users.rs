@@ -8,8 +8,6 @@
 //! What users suffer (a mid-task logout, a re-auth prompt, a lock-out, lost work) is counted,
 //! and the first case of each is kept as evidence.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
@@ -17,6 +15,7 @@ use rand::RngExt as _;
 use rand_chacha::ChaCha8Rng;
 
 use super::findings::Observation;
+use super::queue::RadixHeap;
 use super::shard::{DAY, Engine, HOUR, MINUTE, ShardResult, World, ms};
 use super::{Control, SHARD_USERS};
 use crate::compile::{Op as PlanOp, Plan, Setting, SignIn as SignInHow};
@@ -537,9 +536,9 @@ pub(super) fn play(
         horizon,
     };
     // Events are packed as `time << 13 | who` (a shard has at most 4,096 users plus the
-    // sampler): one integer compare per heap step, ordered by time then user.
-    let mut heap: BinaryHeap<Reverse<u64>> = BinaryHeap::with_capacity(count as usize + 1);
-    let key = |t: u64, who: u32| Reverse(t << WHO_BITS | u64::from(who));
+    // sampler), ordered by time then user; everyone schedules itself at or after now.
+    let mut heap = RadixHeap::new();
+    let key = |t: u64, who: u32| t << WHO_BITS | u64::from(who);
     if total_share > 0 {
         for i in 0..count {
             let mut roll = pop.rng.random_range(0..total_share);
@@ -596,7 +595,7 @@ pub(super) fn play(
         heap.push(key(HOUR, SAMPLER));
     }
     let mut since_check = 0u32;
-    while let Some(Reverse(packed)) = heap.pop() {
+    while let Some(packed) = heap.pop() {
         let (now, who) = (packed >> WHO_BITS, (packed & WHO_MASK) as u32);
         since_check += 1;
         if since_check >= 4096 {
