@@ -717,11 +717,6 @@ fn every_drawn_parameter_changes_the_plan_or_is_listed_as_display_only() {
     // session's behaviour.
     let display_only: &[(&str, &str, &str)] = &[
         (
-            "login",
-            "Login(mfa: Optional, before_mfa: NoSession)",
-            "optional and required MFA both put a second factor in front of the session; the simulated users are enrolled",
-        ),
-        (
             "reset",
             "PasswordReset(link_ttl: Hours(24), before_completion: NoSession)",
             "the link's own lifetime: no scene steals an old reset email yet",

@@ -1423,3 +1423,41 @@ fn pings_made_in_one_call_give_the_same_report_byte_for_byte_as_pings_one_by_one
     }
     assert!(compared >= 40, "{compared} maps compared");
 }
+
+#[test]
+fn an_optional_second_factor_does_not_stop_a_password_alone_from_evicting_the_user() {
+    let single = create_with(
+        "Limited(max: 5, per_device: false, on_limit: EvictOldestInactive)",
+        "Single(on_limit: EvictOldestInactive)",
+    );
+    let with_mfa = |mfa: &str| {
+        let mut map = load(SERVER);
+        set(&mut map, "create", &single);
+        set(
+            &mut map,
+            "login",
+            &format!("Login(mfa: {mfa}, before_mfa: NoSession)"),
+        );
+        simulate(&map)
+    };
+    // Optional: a user who never turned MFA on is signed out by one sign-in with the password.
+    let optional = with_mfa("Optional");
+    let f = found(&optional, "CONC-EVICTION-DOS").unwrap_or_else(|| {
+        panic!(
+            "optional MFA: {:?}",
+            optional.findings.iter().map(|f| f.id).collect::<Vec<_>>()
+        )
+    });
+    assert!(
+        f.nodes.iter().any(|n| n.as_str() == "create"),
+        "{:?}",
+        f.nodes
+    );
+    // Required: the password alone never gets past the second factor.
+    let required = with_mfa("Required");
+    assert!(
+        found(&required, "CONC-EVICTION-DOS").is_none(),
+        "{:?}",
+        required.findings.iter().map(|f| f.id).collect::<Vec<_>>()
+    );
+}

@@ -783,6 +783,8 @@ fn entries(d: &mut Deriver<'_>) {
         )
     });
     d.offers.mfa_login = d.ids(|k| matches!(k, NodeKind::Login { mfa, .. } if *mfa != m::Mfa::Off));
+    d.offers.password_alone =
+        d.ids(|k| matches!(k, NodeKind::Login { mfa, .. } if *mfa != m::Mfa::Required));
     let pre = |p: m::PreAuthSession| match p {
         m::PreAuthSession::Full => e::PreVerify::Full,
         m::PreAuthSession::Limited => e::PreVerify::Limited,

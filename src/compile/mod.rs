@@ -159,6 +159,9 @@ pub struct Offers {
     pub sign_in: Vec<NodeId>,
     /// Login forms with a second factor.
     pub mfa_login: Vec<NodeId>,
+    /// Login forms where the password alone signs in: no second factor, or an optional one a
+    /// user may not have turned on.
+    pub password_alone: Vec<NodeId>,
     /// Password-reset links.
     pub reset: Vec<NodeId>,
     pub logout: Vec<NodeId>,

@@ -29,6 +29,8 @@ pub(super) struct FlowInfo {
     pub login: Option<NodeId>,
     /// A login with MFA whose pending state opens a session, if drawn.
     pub mfa_login: Option<NodeId>,
+    /// A login where the password alone signs in (no MFA, or MFA a user may leave off).
+    pub password_alone: Option<NodeId>,
     pub sign_up: Option<NodeId>,
     /// A password-reset link.
     pub reset: Option<NodeId>,
@@ -62,6 +64,7 @@ impl FlowInfo {
                 .or_else(|| first(&o.reset))
                 .or_else(|| first(&o.federated)),
             mfa_login: first(&o.mfa_login),
+            password_alone: first(&o.password_alone),
             sign_up: first(&o.sign_up),
             reset: first(&o.reset),
             federated: first(&o.federated),

@@ -6,7 +6,9 @@ use super::*;
 /// What an attacker with the password alone gets at the flow's login: where a second factor is
 /// drawn, the MFA step is still to do.
 pub(super) fn password_only(lab: &Lab<'_, '_>) -> MfaStatus {
-    if lab.info.mfa_login.is_some() {
+    // A second factor stops a password alone only where every drawn login asks for it: an
+    // optional one is off for whoever never turned it on.
+    if lab.info.mfa_login.is_some() && lab.info.password_alone.is_none() {
         MfaStatus::Pending
     } else {
         MfaStatus::NotEnrolled
