@@ -1065,6 +1065,33 @@ fn user_agent_binding_does_not_stop_an_xss_thief_acting_from_the_victims_browser
         .collect();
     assert!(text.contains("from the victim's browser"), "{text}");
     assert!(text.contains("accepted as the victim"), "{text}");
+    // The explanation names where the token is kept and the fix for that place.
+    assert!(f.explanation.contains("localStorage"), "{}", f.explanation);
+    assert!(
+        !f.explanation.contains("HttpOnly on the cookie"),
+        "{}",
+        f.explanation
+    );
+}
+
+#[test]
+fn a_script_readable_cookie_is_named_with_its_missing_httponly() {
+    let mut m = load(SERVER);
+    set(
+        &mut m,
+        "cookie",
+        "ClientStorage(holds: SessionId, location: Cookie((name: \"sid\", secure: true, http_only: false, same_site: Lax, path: \"/\", domain: None, max_age: None)))",
+    );
+    let out = simulate(&m);
+    let f = the(&out, "TOKEN-STORAGE");
+    assert!(
+        f.explanation.contains("the cookie sid without HttpOnly"),
+        "{}",
+        f.explanation
+    );
+    assert!(f.explanation.contains("Set HttpOnly"), "{}", f.explanation);
+    assert!(!f.explanation.contains("localStorage"), "{}", f.explanation);
+    assert_eq!(f.nodes.first().map(|n| n.as_str()), Some("cookie"));
 }
 
 #[test]

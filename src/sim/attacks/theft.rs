@@ -13,6 +13,19 @@ pub(super) fn readable_by_script(lab: &Lab<'_, '_>, c: &crate::engine::Credentia
     }
 }
 
+/// Where a script finds the credential, in the words of the finding: the cookie by name, or
+/// web storage.
+fn where_script_reads(c: &crate::engine::Credential) -> String {
+    match c.set_cookie.as_deref().map(SetCookie::parse) {
+        Some(Ok(cookie)) => format!(
+            "document.cookie (the cookie {}, set without HttpOnly)",
+            cookie.name
+        ),
+        Some(Err(_)) => "document.cookie".to_owned(),
+        None => "localStorage, where the page keeps the credential".to_owned(),
+    }
+}
+
 pub(super) fn sent_in_clear(c: &crate::engine::Credential) -> bool {
     c.set_cookie
         .as_deref()
@@ -24,11 +37,7 @@ pub(super) fn steal_xss(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
     lab.wait(3 * MINUTE);
     let node = lab.info.request.clone();
     let readable = readable_by_script(lab, &s.credential);
-    let place = if s.credential.set_cookie.is_some() {
-        "document.cookie"
-    } else {
-        "where the page keeps the credential (web storage or the URL)"
-    };
+    let place = where_script_reads(&s.credential);
     lab.step(
         "attacker",
         format!("an injected script (XSS) reads {place}"),
@@ -57,12 +66,23 @@ pub(super) fn steal_xss(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
     }
     let mut nodes = lab.info.from(Setting::Cookie);
     nodes.push(lab.info.create.clone());
+    let kept = match s.credential.set_cookie.as_deref().map(SetCookie::parse) {
+        Some(Ok(cookie)) => format!("in the cookie {} without HttpOnly", cookie.name),
+        _ => "in the browser's localStorage".to_owned(),
+    };
+    let fix = if s.credential.set_cookie.is_some() {
+        "Set HttpOnly on the cookie."
+    } else {
+        "Keep it in an HttpOnly cookie, or only in the page's memory."
+    };
     let observation = lab.observe(
         Gap::TokenStorage,
         nodes,
-        "The session credential is readable by script (kept in web storage or the URL, or in \
-         a cookie without HttpOnly): one XSS bug hands it to an attacker, whose script uses it \
-         from the victim's own browser, where no client binding can tell it apart.",
+        format!(
+            "The session credential is readable by script: it is kept {kept}. One XSS bug \
+             hands it to an attacker, whose script uses it from the victim's own browser, \
+             where no client binding can tell it apart. {fix}"
+        ),
     );
     let exposure = lab.keep_using(&s.credential.value, &s.credential.value, &XSS);
     Some(Attempt {
