@@ -616,14 +616,17 @@ fn findings_ui(
                         How::Sim => "simulated",
                         How::Static => "static",
                     };
-                    // The node beside the id tells two findings of one id apart at a glance.
+                    // What is wrong first; where the id repeats, the node's label tells the
+                    // findings apart at a glance.
+                    let repeated = report.findings.iter().filter(|g| g.id == f.id).count() > 1;
                     let at = f
                         .nodes
                         .first()
+                        .filter(|_| repeated)
                         .and_then(|n| map.node(n))
                         .map(|n| format!(" · «{}»", n.label))
                         .unwrap_or_default();
-                    let header = format!("{}{at} — {} ({how})", f.id, f.title);
+                    let header = format!("{}{at} — {} ({how})", f.title, f.id);
                     let response = egui::CollapsingHeader::new(header)
                         .id_salt((f.id, f.nodes.first()))
                         .show(ui, |ui| {
