@@ -1488,3 +1488,21 @@ fn an_optional_second_factor_does_not_stop_a_password_alone_from_evicting_the_us
         required.findings.iter().map(|f| f.id).collect::<Vec<_>>()
     );
 }
+
+#[test]
+fn small_populations_are_cut_into_more_shards_without_changing_how_many_attackers_there_are() {
+    // 10,000 users: eight shards of 1,250 (so two cores share them evenly), and still one
+    // attempt per strategy for every 4,096 users, as with 4,096-user shards.
+    let map = load(SERVER);
+    let out = simulate_with(
+        &map,
+        Builder {
+            users: 10_000,
+            days: 1,
+            seed: 3,
+            ..Builder::default()
+        },
+    );
+    let stuffing = &out.metrics.attack_success["stuff-credentials"];
+    assert_eq!(stuffing.attempts, 3);
+}

@@ -37,8 +37,21 @@ pub const MAX_USERS: u64 = 5_000_000;
 pub const MAX_DAYS: u32 = 3_650;
 /// The most user-days in one run (users × days): bounds the run's time.
 pub const MAX_USER_DAYS: u64 = 50_000_000;
-/// Users per shard. Fixed, so the same seed gives the same shards whatever the thread count.
+/// The most users in one shard.
 pub const SHARD_USERS: u64 = 4_096;
+/// The fewest users in one shard (unless the population is smaller).
+const SHARD_USERS_MIN: u64 = 512;
+/// A population small enough to fit a few shards is still cut into this many, so that they
+/// spread evenly over the cores (3 shards on 2 cores leave one idle for a third of the run).
+const SHARDS_AT_LEAST: u64 = 8;
+
+/// Users per shard for a population: set by the population alone, never by the thread count,
+/// so the same seed gives the same shards and the same report on any machine.
+pub(crate) fn shard_users(users: u64) -> u64 {
+    users
+        .div_ceil(SHARDS_AT_LEAST)
+        .clamp(SHARD_USERS_MIN, SHARD_USERS)
+}
 
 /// How to run a simulation. `Default` is what `sessionmap simulate` runs without options.
 #[derive(Clone, Debug)]
@@ -211,7 +224,15 @@ impl Simulation<'_> {
         }
         .clamp(1, usize::try_from(shards).unwrap_or(usize::MAX).max(1));
 
-        let results = on_threads(threads, shards, control, |i| world.run_shard(i, control))?;
+        let results = on_threads(threads, shards, control, |i| world.run_shard(i, control))
+            .map_err(|e| match e {
+                SimError::Crashed { shard, message, .. } => SimError::Crashed {
+                    shard,
+                    first_user: shard * world.shard_users(),
+                    message,
+                },
+                e => e,
+            })?;
         if control.is_cancelled() {
             return Err(SimError::Cancelled);
         }

@@ -8,7 +8,7 @@ use rand_chacha::{ChaCha8Rng, ChaCha20Rng};
 
 use super::findings::{Collected, Observation};
 use super::metrics::{AttackStat, Metrics, Window};
-use super::{Builder, Control, SHARD_USERS, attacks, users};
+use super::{Builder, Control, attacks, users};
 use crate::compile::{Op, Ops, Plan, Setting, Sources};
 use crate::engine::{ManualClock, NoAudit, Policy, SessionEngine, Timestamp};
 use crate::model::{EdgeId, Map, NodeId};
@@ -149,7 +149,12 @@ impl<'a> World<'a> {
     }
 
     pub(super) fn shard_count(&self) -> u64 {
-        self.config.users.div_ceil(SHARD_USERS)
+        self.config.users.div_ceil(self.shard_users())
+    }
+
+    /// Users per shard for this population.
+    pub(super) fn shard_users(&self) -> u64 {
+        super::shard_users(self.config.users)
     }
 
     /// What a node does, as the plan says.
@@ -187,8 +192,8 @@ impl<'a> World<'a> {
     /// Plays shard `index`: its slice of the population over the horizon, then its attackers.
     /// `None` when cancelled.
     pub(super) fn run_shard(&self, index: u64, control: &Control) -> Option<ShardResult> {
-        let first = index * SHARD_USERS;
-        let count = SHARD_USERS.min(self.config.users - first);
+        let first = index * self.shard_users();
+        let count = self.shard_users().min(self.config.users - first);
         let mut rng =
             ChaCha8Rng::seed_from_u64(self.config.seed ^ index.wrapping_mul(0x9E37_79B9_7F4A_7C15));
         let clock = ManualClock::starting_at(Timestamp::EPOCH);
@@ -209,6 +214,7 @@ impl<'a> World<'a> {
         attacks::play(
             self,
             index,
+            first,
             count,
             &clock,
             &mut engines,

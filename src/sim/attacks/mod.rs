@@ -247,11 +247,15 @@ const SCENES: &[(&str, bool, Scene)] = &[
     ),
 ];
 
+/// One attempt per strategy for this many users.
+const ATTACKER_EVERY: u64 = 4_096;
+
 /// Plays every strategy against every flow of the shard, after its population.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn play(
     world: &World<'_>,
     shard: u64,
+    first: u64,
     users: u64,
     clock: &ManualClock,
     engines: &mut [Option<Engine>],
@@ -259,8 +263,13 @@ pub(super) fn play(
     result: &mut ShardResult,
     control: &Control,
 ) -> Option<()> {
-    // More users, more attackers: one attempt per strategy for every 4,096 users (at least one).
-    let attempts = users.div_ceil(4_096).max(1);
+    // More users, more attackers: one attempt per strategy for every 4,096 users of the
+    // population, made by the shard that holds user 0, 4,096, 8,192, ... (so at least one,
+    // and as many whatever the shards' size).
+    let attempts = (first + users).div_ceil(ATTACKER_EVERY) - first.div_ceil(ATTACKER_EVERY);
+    if attempts == 0 {
+        return Some(());
+    }
     let mut now = clock_now(clock);
     // Scene accounts are numbered above every population id.
     let mut next_user = (1 << 40) + shard * SHARD_USERS * 64;
