@@ -313,11 +313,22 @@ impl Canonical<'_> {
             let Some(eight) = eight_digits(u64::from_le_bytes(*word)) else {
                 break;
             };
-            value = value.checked_mul(100_000_000)?.checked_add(eight)?;
+            // Below 10^11, times 10^8 stays below 10^19 < 2^64: only longer numbers need the
+            // overflow check (and the same holds for one more digit below 10^18).
+            value = if len <= 11 {
+                value * 100_000_000 + eight
+            } else {
+                value.checked_mul(100_000_000)?.checked_add(eight)?
+            };
             len += 8;
         }
         while let Some(&d @ b'0'..=b'9') = bytes.get(len) {
-            value = value.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
+            let d = u64::from(d - b'0');
+            value = if len <= 18 {
+                value * 10 + d
+            } else {
+                value.checked_mul(10)?.checked_add(d)?
+            };
             len += 1;
         }
         if len == 0 || (bytes[0] == b'0' && len > 1) {
