@@ -458,8 +458,12 @@ impl Signer {
                 return Ok(());
             }
             let mut sig = [0u8; 32];
-            codec::b64_decode_exact(signature.as_bytes(), &mut sig)
-                .ok_or(Rejection::BadSignature)?;
+            if signature.len() != codec::b64_len(sig.len()) {
+                return Err(Rejection::BadSignature);
+            }
+            base64_simd::URL_SAFE_NO_PAD
+                .decode(signature.as_bytes(), base64_simd::Out::from_slice(&mut sig))
+                .map_err(|_| Rejection::BadSignature)?;
             let mut mac = self.mac.clone();
             mac.update(signed.as_bytes());
             mac.verify_slice(&sig).map_err(|_| Rejection::BadSignature)
