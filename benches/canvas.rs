@@ -8,9 +8,10 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use egui::{Rect, pos2, vec2};
+use sessionmap::editor::Selection;
 use sessionmap::export::geometry::{self, Diagram, Theme};
 use sessionmap::model::{self, Map};
-use sessionmap::ui::{CanvasState, Overlay, PaletteState, Selection, canvas_ui};
+use sessionmap::ui::{CanvasState, Overlay, PaletteState, canvas_ui};
 
 fn big_map() -> Map {
     let banking = sessionmap::templates::find("banking")

@@ -7,6 +7,7 @@
 
 pub mod cli;
 pub mod compile;
+pub mod editor;
 pub mod engine;
 pub mod export;
 pub mod model;

@@ -294,8 +294,9 @@ fn the_sso_relying_party_is_as_weak_as_its_weakest_identity_provider_path() {
         f.policy.federation.idp_logout,
         e::IdpLogoutPropagation::Ignored
     );
-    assert_eq!(ids(f.sources.of(Setting::Federation)), ["sso", "google"]);
-    assert_eq!(ids(&f.offers.federated), ["sso", "google"]);
+    // The weakest path decides, so it alone is the setting's source, and it comes first.
+    assert_eq!(ids(f.sources.of(Setting::Federation)), ["google"]);
+    assert_eq!(ids(&f.offers.federated), ["google", "sso"]);
 }
 
 fn map_from(text: &str) -> Map {

@@ -5,15 +5,15 @@ use std::path::{Path, PathBuf};
 
 use chrono::{TimeZone as _, Utc};
 use proptest::prelude::*;
+use sessionmap::editor::{
+    ClipboardError, Command, Document, EdgeEdit, EditError, LaneEdit, NodeEdit, NoteEdit,
+    RecoveryError, Selection, auto_layout, copy_selection, discard_recovery, find_recovery, paste,
+    recovery_file, search, write_recovery, write_recovery_at,
+};
 use sessionmap::model::{
     self, Edge, Group, LaneId, Level, Map, NodeId, NodeKind, NoteColor, Pos, Size, Span, Trigger,
 };
 use sessionmap::templates;
-use sessionmap::ui::{
-    ClipboardError, Command, Document, EdgeEdit, EditError, LaneEdit, NodeEdit, NoteEdit,
-    RecoveryError, Selection, auto_layout, copy_selection, discard_recovery, find_recovery,
-    lane_at, paste, recovery_file, search, write_recovery, write_recovery_at,
-};
 
 fn banking() -> Map {
     templates::find("banking")
@@ -430,7 +430,7 @@ fn nodes_move_with_their_lane_when_lanes_are_resized_or_reordered() {
     assert_eq!(node(doc.map(), "admin-kill").pos.1, kill_y - 560.0);
     assert_eq!(node(doc.map(), "login").pos.1, login_y + 240.0);
     assert_eq!(
-        lane_at(doc.map(), node(doc.map(), "login").pos.1),
+        doc.map().lane_at(node(doc.map(), "login").pos.1),
         Some(LaneId::from("customer"))
     );
 }

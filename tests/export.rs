@@ -1352,6 +1352,7 @@ fn one_export_entry_point_writes_every_format_and_never_changes_the_map() {
         file: "banking.ron",
         source: None,
         direction: export::Direction::Tb,
+        findings: None,
     };
     for kind in Format::ALL {
         let path = dir.path().join(format!("out.{}", kind.extension()));
@@ -1542,4 +1543,281 @@ fn graphviz_and_librsvg_render_every_template_without_a_warning() {
             assert!(warnings.trim().is_empty(), "{name} {theme:?}: {warnings}");
         }
     }
+}
+
+// ── Mermaid, markdown-it and the SARIF multitool: the npm consumers ─────────────────────────
+
+/// The npm programs pinned in `tests/consumers` (installed there by `npm ci`, which `.ci/run`
+/// does), or `None` where `SESSIONMAP_REAL_CONSUMERS` is not set.
+fn npm_consumers() -> Option<std::path::PathBuf> {
+    std::env::var_os("SESSIONMAP_REAL_CONSUMERS")?;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/consumers");
+    assert!(
+        dir.join("node_modules").is_dir(),
+        "SESSIONMAP_REAL_CONSUMERS is set but {} has no node_modules: run `npm ci` there",
+        dir.display()
+    );
+    Some(dir)
+}
+
+/// Runs `node check.mjs MODE DIR` and fails the test with every problem it printed.
+fn node_check(consumers: &std::path::Path, mode: &str, dir: &std::path::Path) {
+    let out = Command::new("node")
+        .current_dir(consumers)
+        .arg("check.mjs")
+        .arg(mode)
+        .arg(dir)
+        .output()
+        .expect("node runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{mode}: {stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    eprintln!("{mode}: {}", stdout.trim());
+}
+
+/// Runs the `sessionmap` binary from the repository root and returns its stdout.
+fn sessionmap_cli(args: &[&str]) -> Vec<u8> {
+    let out = Command::new(env!("CARGO_BIN_EXE_sessionmap"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(args)
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.code().is_some_and(|c| c < 2),
+        "sessionmap {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+#[test]
+fn mermaids_own_parser_accepts_every_flowchart_and_every_finding_s_sequence_diagram() {
+    let Some(consumers) = npm_consumers() else {
+        eprintln!("SESSIONMAP_REAL_CONSUMERS is not set: Mermaid's parser not run here");
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut written = 0;
+    for (name, map) in maps().into_iter().chain([("hostile", hostile_map())]) {
+        std::fs::write(
+            dir.path().join(format!("{name}.mmd")),
+            export::mermaid(&map),
+        )
+        .expect("written");
+        written += 1;
+        let plan = sessionmap::compile::compile(&map);
+        let report = sessionmap::sim::report_with_simulation(
+            &map,
+            &plan,
+            name,
+            sessionmap::sim::Builder {
+                users: 600,
+                days: 1,
+                seed: 3,
+                ..Default::default()
+            },
+        )
+        .expect("simulates");
+        for (i, finding) in report.findings.iter().enumerate() {
+            let path = dir.path().join(format!("{name}-finding-{i:02}.mmd"));
+            std::fs::write(path, export::sequence_diagram(finding, &map)).expect("written");
+            written += 1;
+        }
+    }
+    for (i, finding) in [replay_finding()].iter().enumerate() {
+        let path = dir.path().join(format!("replay-{i}.mmd"));
+        std::fs::write(path, export::sequence_diagram(finding, &banking())).expect("written");
+    }
+    assert!(written > 50, "only {written} diagrams");
+    node_check(&consumers, "mermaid", dir.path());
+}
+
+#[test]
+fn markdown_it_renders_every_template_s_report_with_code_as_code_and_diagrams_that_parse() {
+    let Some(consumers) = npm_consumers() else {
+        eprintln!("SESSIONMAP_REAL_CONSUMERS is not set: markdown-it not run here");
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    for t in templates::ALL {
+        let out = dir.path().join(format!("{}.md", t.name));
+        let file = format!("templates/{}.ron", t.name);
+        let out_arg = out.to_string_lossy().into_owned();
+        sessionmap_cli(&[
+            "export", &file, "--format", "markdown", "-o", &out_arg, "--users", "600", "--days",
+            "1",
+        ]);
+        assert!(out.is_file(), "{} written", out.display());
+    }
+    std::fs::write(dir.path().join("simulated.md"), simulated_markdown()).expect("written");
+    node_check(&consumers, "markdown", dir.path());
+}
+
+#[test]
+fn the_sarif_multitool_validates_every_template_s_report_with_the_github_rules() {
+    let Some(consumers) = npm_consumers() else {
+        eprintln!("SESSIONMAP_REAL_CONSUMERS is not set: the SARIF multitool not run here");
+        return;
+    };
+    let multitool = consumers.join("node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool");
+    let dir = tempfile::tempdir().expect("temp dir");
+    for t in templates::ALL {
+        let file = format!("templates/{}.ron", t.name);
+        let sarif = sessionmap_cli(&[
+            "simulate", &file, "--format", "sarif", "--users", "600", "--days", "1",
+        ]);
+        let input = dir.path().join(format!("{}.sarif", t.name));
+        std::fs::write(&input, &sarif).expect("written");
+        let log = dir.path().join(format!("{}.validation.sarif", t.name));
+        let out = Command::new(&multitool)
+            .env("DOTNET_SYSTEM_GLOBALIZATION_INVARIANT", "1")
+            .args([
+                "validate",
+                "--rule-kind",
+                "Sarif;Gh",
+                "--log",
+                "ForceOverwrite",
+                "-o",
+            ])
+            .arg(&log)
+            .arg(&input)
+            .output()
+            .expect("the multitool runs");
+        let validation: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&log).unwrap_or_else(|e| {
+                panic!(
+                    "{}: no validation log ({e}): {}",
+                    t.name,
+                    String::from_utf8_lossy(&out.stdout)
+                )
+            }))
+            .expect("the validation log is JSON");
+        let errors: Vec<String> = validation["runs"][0]["results"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .filter(|r| r["level"].as_str().unwrap_or("warning") == "error")
+            .map(|r| format!("{}: {}", r["ruleId"], r["message"]))
+            .collect();
+        assert!(errors.is_empty(), "{}: {errors:#?}", t.name);
+        let report: serde_json::Value = serde_json::from_slice(&sarif).expect("SARIF is JSON");
+        let rules = report["runs"][0]["tool"]["driver"]["rules"]
+            .as_array()
+            .expect("rules");
+        assert!(
+            rules.iter().filter(|r| r["helpUri"].is_string()).count() > rules.len() / 2,
+            "most rules link the standard they cite"
+        );
+    }
+}
+
+/// Pixels of two same-sized renders that differ by more than a quarter of the range in any
+/// channel: the edges of shapes anti-alias a little differently from one rasteriser to another,
+/// a missing icon or a word in another font differs far more.
+fn differing_pixels(a: &Pixmap, b: &Pixmap) -> usize {
+    a.pixels()
+        .iter()
+        .zip(b.pixels())
+        .filter(|(p, q)| {
+            let (p, q) = (p.demultiply(), q.demultiply());
+            [
+                (p.red(), q.red()),
+                (p.green(), q.green()),
+                (p.blue(), q.blue()),
+                (p.alpha(), q.alpha()),
+            ]
+            .iter()
+            .any(|(x, y)| x.abs_diff(*y) > 64)
+        })
+        .count()
+}
+
+#[test]
+fn librsvg_draws_every_exported_svg_as_the_app_draws_its_png() {
+    if std::env::var_os("SESSIONMAP_REAL_CONSUMERS").is_none() {
+        eprintln!("SESSIONMAP_REAL_CONSUMERS is not set: librsvg not compared here");
+        return;
+    }
+    for (name, map) in maps() {
+        for theme in [Theme::Light, Theme::Dark] {
+            let svg = export::svg(&map, theme, &[]);
+            // No text is left for librsvg to set in whatever fonts this machine has.
+            assert!(!svg.contains("<text"), "{name}: text left as text");
+            let out = Command::new("rsvg-convert")
+                .args(["-f", "png"])
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .and_then(|mut child| {
+                    use std::io::Write as _;
+                    child
+                        .stdin
+                        .take()
+                        .expect("stdin")
+                        .write_all(svg.as_bytes())?;
+                    child.wait_with_output()
+                })
+                .expect("rsvg-convert runs");
+            assert!(out.status.success(), "{name}: rsvg-convert failed");
+            let theirs = Pixmap::decode_png(&out.stdout).expect("librsvg wrote a PNG");
+            let ours = Pixmap::decode_png(&export::png(&map, theme, 1.0, &[]).expect("renders"))
+                .expect("a PNG");
+            assert_eq!(
+                (theirs.width(), theirs.height()),
+                (ours.width(), ours.height()),
+                "{name} {theme:?}: sizes"
+            );
+            let differing = differing_pixels(&theirs, &ours);
+            let share = differing as f64 / f64::from(ours.width() * ours.height());
+            eprintln!("{name} {theme:?}: {:.3} % of pixels differ", share * 100.0);
+            assert!(
+                share < 0.005,
+                "{name} {theme:?}: {differing} pixels ({:.2} %) differ",
+                share * 100.0
+            );
+        }
+    }
+}
+
+#[test]
+fn export_badges_mark_the_findings_the_window_passes_in_not_only_the_static_ones() {
+    let map = banking();
+    let simulated = replay_finding();
+    let options = export::Options {
+        theme: Theme::Light,
+        scale: 1.0,
+        badges: true,
+        population: sessionmap::sim::Builder::default(),
+        file: "banking.ron",
+        source: None,
+        direction: export::Direction::Lr,
+        findings: Some(std::slice::from_ref(&simulated)),
+    };
+    // The window's list (static and simulated, as the canvas badges them) is what is marked.
+    assert_eq!(options.badge_findings(&map), vec![simulated.clone()]);
+    let svg = export::svg(&map, Theme::Light, &options.badge_findings(&map));
+    assert_eq!(
+        svg.matches("finding-badge-").count(),
+        simulated.nodes.len().min(
+            map.nodes
+                .iter()
+                .filter(|n| simulated.nodes.contains(&n.id))
+                .count()
+        )
+    );
+    // Without a list, the map's own static findings at the profile.
+    let own = export::Options {
+        findings: None,
+        ..options
+    };
+    let statics = own.badge_findings(&map);
+    assert!(
+        statics
+            .iter()
+            .all(|f| f.how == sessionmap::report::How::Static)
+    );
 }

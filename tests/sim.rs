@@ -1506,3 +1506,152 @@ fn small_populations_are_cut_into_more_shards_without_changing_how_many_attacker
     let stuffing = &out.metrics.attack_success["stuff-credentials"];
     assert_eq!(stuffing.attempts, 3);
 }
+
+/// The secure server-side map with one more node (written as in a map file) and one more edge,
+/// `from` → `to`.
+fn server_with(node: &str, (from, to): (&str, &str)) -> Map {
+    let source = SERVER
+        .replace("    ],\n    edges: [", &format!("        {node},\n    ],\n    edges: ["))
+        .replace(
+            "        (id: \"e1\",",
+            &format!(
+                "        (id: \"e-added\", from: \"{from}\", to: \"{to}\", trigger: UserAction),\n        (id: \"e1\","
+            ),
+        );
+    load(&source)
+}
+
+#[test]
+fn a_client_only_start_over_drawn_after_a_server_sign_out_is_found_and_blamed() {
+    let m = server_with(
+        r#"(id: "startover", label: "Start over", kind: Logout(scope: ThisDevice, invalidation: ClientOnly, revokes_refresh_tokens: true), lane: "users", pos: (1250.0, 100.0))"#,
+        ("page", "startover"),
+    );
+    let out = simulate(&m);
+    let f = the(&out, "LOGOUT-SERVER-NOOP");
+    assert_eq!(f.nodes[0].as_str(), "startover", "{:?}", f.nodes);
+    assert!(
+        !f.nodes.iter().any(|n| n.as_str() == "logout"),
+        "{:?}",
+        f.nodes
+    );
+    assert_eq!(ids(&out), vec!["LOGOUT-SERVER-NOOP"]);
+}
+
+#[test]
+fn a_second_account_disable_that_keeps_sessions_is_found_and_blamed() {
+    let m = server_with(
+        r#"(id: "suspend", label: "Suspend account", kind: AccountDisable(ends_sessions: false), lane: "users", pos: (1000.0, 400.0))"#,
+        ("suspend", "login"),
+    );
+    let out = simulate(&m);
+    let f = the(&out, "ACCT-DISABLE-SURVIVE");
+    assert_eq!(f.nodes[0].as_str(), "suspend", "{:?}", f.nodes);
+    assert!(
+        !f.nodes.iter().any(|n| n.as_str() == "disable"),
+        "{:?}",
+        f.nodes
+    );
+}
+
+#[test]
+fn a_second_privilege_change_that_keeps_the_old_role_is_found_and_blamed() {
+    let m = server_with(
+        r#"(id: "impersonate", label: "Impersonate", kind: PrivilegeChange(rotation: Keep, reloads_privileges: false), lane: "users", pos: (1000.0, 500.0))"#,
+        ("impersonate", "login"),
+    );
+    let out = simulate(&m);
+    let f = the(&out, "SESS-PRIV-STALE");
+    assert_eq!(f.nodes[0].as_str(), "impersonate", "{:?}", f.nodes);
+    assert!(
+        !f.nodes.iter().any(|n| n.as_str() == "demote"),
+        "{:?}",
+        f.nodes
+    );
+}
+
+#[test]
+fn two_sensitive_actions_ask_for_re_authentication_each_their_own_way() {
+    let m = server_with(
+        r#"(id: "pin", label: "Badge PIN", kind: SensitiveAction(action: "set badge pin", reauth: NotRequired), lane: "users", pos: (750.0, 200.0))"#,
+        ("page", "pin"),
+    );
+    // Two actions asking differently is a design, not a contradiction.
+    let plan = compile::compile(&m);
+    assert!(
+        !plan
+            .diagnostics
+            .iter()
+            .any(|d| d.message.contains("contradicting")),
+        "{:?}",
+        plan.diagnostics
+    );
+    let out = simulate(&m);
+    let f = the(&out, "REAUTH-SENSITIVE-NONE");
+    assert_eq!(f.nodes[0].as_str(), "pin", "{:?}", f.nodes);
+    assert!(
+        !f.nodes.iter().any(|n| n.as_str() == "email"),
+        "{:?}",
+        f.nodes
+    );
+    assert_eq!(ids(&out), vec!["REAUTH-SENSITIVE-NONE"]);
+}
+
+#[test]
+fn a_long_drawn_remember_me_lifetime_is_too_long_not_missing() {
+    let mut m = load(SERVER);
+    set(
+        &mut m,
+        "remember-life",
+        "RememberMeLifetime(after: Days(500))",
+    );
+    let out = simulate(&m);
+    let f = the(&out, "REMEMBER-TOO-LONG");
+    assert!(f.explanation.contains("500 days"), "{}", f.explanation);
+    assert_absent(&out, &["REMEMBER-NO-MAX"]);
+}
+
+#[test]
+fn a_full_session_before_mfa_blames_the_login_and_shows_the_attacker_signing_in() {
+    let mut m = load(SERVER);
+    set(&mut m, "login", "Login(mfa: Optional, before_mfa: Full)");
+    let out = simulate(&m);
+    let f = the(&out, "SESS-PREVERIFY");
+    assert_eq!(f.nodes[0].as_str(), "login", "{:?}", f.nodes);
+    for drawn_safe in ["signup", "reset"] {
+        assert!(
+            !f.nodes.iter().any(|n| n.as_str() == drawn_safe),
+            "{:?}",
+            f.nodes
+        );
+    }
+    let sign_in = f
+        .evidence
+        .iter()
+        .find(|s| s.action.starts_with("signs in"))
+        .expect("the trace shows the sign-in");
+    assert_eq!(sign_in.actor, "attacker", "{sign_in:?}");
+}
+
+#[test]
+fn an_idp_logout_ignored_by_one_provider_blames_that_provider_not_the_one_that_honours_it() {
+    let m = server_with(
+        r#"(id: "google", label: "Sign in with Google", kind: OidcCallback(provider: "Google", idp_logout: Ignored), lane: "users", pos: (0.0, 500.0))"#,
+        ("google", "create"),
+    );
+    let out = simulate(&m);
+    let f = the(&out, "FED-RP-OUTLIVES-IDP");
+    assert_eq!(f.nodes[0].as_str(), "google", "{:?}", f.nodes);
+    assert!(
+        !f.nodes.iter().any(|n| n.as_str() == "sso"),
+        "{:?}",
+        f.nodes
+    );
+    assert!(
+        f.evidence
+            .iter()
+            .any(|s| s.action.contains("Sign in with Google")),
+        "the victim signed in with Google: {:?}",
+        f.evidence
+    );
+}

@@ -659,6 +659,7 @@ fn export(
         file: &name,
         source: Some(&source),
         direction: options.direction,
+        findings: None,
     };
     match crate::export::write(format, &map, output, &export) {
         Ok(()) => ExitCode::SUCCESS,

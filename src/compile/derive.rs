@@ -258,7 +258,7 @@ fn mechanism_of(create: &Node) -> e::Mechanism {
     }
 }
 
-fn duration(span: m::Span) -> Duration {
+pub(super) fn duration(span: m::Span) -> Duration {
     // Validation reports non-positive spans; here they mean "immediately".
     span.to_duration().unwrap_or(Duration::ZERO)
 }
@@ -725,13 +725,16 @@ fn endings(d: &mut Deriver<'_>) {
         .map(|(id, ())| id)
         .collect();
 
-    let privileges = d.operator(|k| match k {
+    let mut privileges = d.operator(|k| match k {
         NodeKind::PrivilegeChange {
             rotation,
             reloads_privileges,
         } => Some((*rotation, *reloads_privileges)),
         _ => None,
     });
+    // The role is one setting of the application: the weakest drawn change decides it (one
+    // path that leaves old sessions their role is enough) and comes first, as the node to fix.
+    privileges.sort_by_key(|(_, (rot, reloads))| (*reloads, *rot != m::Rotation::Keep));
     if let Some((id, (rot, reloads))) = privileges.first().cloned() {
         d.policy.rotation.on_privilege_change = rotation(rot);
         d.policy.rotation.privileges = if reloads {
@@ -743,27 +746,21 @@ fn endings(d: &mut Deriver<'_>) {
     }
     d.offers.privilege_change = privileges.into_iter().map(|(id, _)| id).collect();
 
-    d.offers.sensitive_actions = d.ids(|k| matches!(k, NodeKind::SensitiveAction { .. }));
-    if let Some((id, reauth)) = d.one("sensitive action re-authentication", |k| match k {
-        NodeKind::SensitiveAction { reauth, .. } => Some(*reauth),
+    // Each sensitive action asks for re-authentication its own way (its `Op` carries the rule,
+    // and the engine checks that one); the policy's rule, for the flow's description, is the
+    // weakest drawn, listed first.
+    let mut reauths = d.all(|k| match k {
+        NodeKind::SensitiveAction { reauth, .. } => Some(super::ops::reauth_policy(*reauth)),
         _ => None,
-    }) {
-        d.policy.reauth = match reauth {
-            m::Reauth::NotRequired => e::ReauthPolicy {
-                max_auth_age: None,
-                measured_from: e::AuthAge::LastAuthentication,
-            },
-            m::Reauth::RecentLogin { within } => e::ReauthPolicy {
-                max_auth_age: Some(duration(within)),
-                measured_from: e::AuthAge::LastAuthentication,
-            },
-            m::Reauth::SessionAge { within } => e::ReauthPolicy {
-                max_auth_age: Some(duration(within)),
-                measured_from: e::AuthAge::SessionStart,
-            },
-        };
-        d.set_id(Setting::Reauth, &id);
+    });
+    reauths.sort_by_key(|(_, r)| (r.max_auth_age.is_some(), std::cmp::Reverse(r.max_auth_age)));
+    for (id, _) in &reauths {
+        d.set_id(Setting::Reauth, id);
     }
+    if let Some((_, weakest)) = reauths.first() {
+        d.policy.reauth = *weakest;
+    }
+    d.offers.sensitive_actions = reauths.into_iter().map(|(id, _)| id).collect();
 
     d.offers.background_pings = d.all(|k| match k {
         NodeKind::BackgroundPing { every } => Some(duration(*every)),
@@ -824,28 +821,25 @@ fn entries(d: &mut Deriver<'_>) {
         }
         _ => None,
     });
-    // The weakest federated entry decides: one path that ignores IdP logout is enough.
-    let mut propagation = None;
-    for (id, logout) in &federated {
-        let this = match logout {
+    // The weakest federated entry decides: one path that ignores IdP logout is enough. It is
+    // listed first (the sign-in the scenes use, and the node a finding blames), and only it is
+    // the setting's source; the others keep map order after it.
+    let rank = |l: &m::IdpLogout| match l {
+        m::IdpLogout::Ignored => 0,
+        m::IdpLogout::FrontChannel => 1,
+        m::IdpLogout::BackChannel => 2,
+    };
+    let mut federated = federated;
+    federated.sort_by_key(|(_, logout)| rank(logout));
+    if let Some((id, weakest)) = federated.first() {
+        d.policy.federation.idp_logout = match weakest {
             m::IdpLogout::Ignored => e::IdpLogoutPropagation::Ignored,
             m::IdpLogout::FrontChannel => e::IdpLogoutPropagation::FrontChannel,
             m::IdpLogout::BackChannel => e::IdpLogoutPropagation::BackChannel,
         };
-        let rank = |p: e::IdpLogoutPropagation| match p {
-            e::IdpLogoutPropagation::Ignored => 0,
-            e::IdpLogoutPropagation::FrontChannel => 1,
-            e::IdpLogoutPropagation::BackChannel => 2,
-        };
-        if propagation.is_none_or(|p| rank(this) < rank(p)) {
-            propagation = Some(this);
-        }
-        d.offers.federated.push(id.clone());
-        d.set_id(Setting::Federation, id);
+        d.set_id(Setting::Federation, &id.clone());
     }
-    if let Some(p) = propagation {
-        d.policy.federation.idp_logout = p;
-    }
+    d.offers.federated = federated.into_iter().map(|(id, _)| id).collect();
 }
 
 /// Where the client keeps its credential, the cookie's attributes, and the session data.

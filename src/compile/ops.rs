@@ -37,7 +37,9 @@ pub enum Op {
     Ping {
         every: Duration,
     },
-    Sensitive,
+    /// A sensitive action, with its own re-authentication rule (two actions of one flow may ask
+    /// differently).
+    Sensitive(e::ReauthPolicy),
     Refresh,
     Logout(e::LogoutEndpoint),
     PasswordChange(e::PasswordChangeEndpoint),
@@ -112,6 +114,24 @@ fn refresh_on(revokes: bool) -> e::RefreshOnLogout {
     }
 }
 
+/// A drawn re-authentication rule as the engine checks it.
+pub(super) fn reauth_policy(reauth: m::Reauth) -> e::ReauthPolicy {
+    match reauth {
+        m::Reauth::NotRequired => e::ReauthPolicy {
+            max_auth_age: None,
+            measured_from: e::AuthAge::LastAuthentication,
+        },
+        m::Reauth::RecentLogin { within } => e::ReauthPolicy {
+            max_auth_age: Some(super::derive::duration(within)),
+            measured_from: e::AuthAge::LastAuthentication,
+        },
+        m::Reauth::SessionAge { within } => e::ReauthPolicy {
+            max_auth_age: Some(super::derive::duration(within)),
+            measured_from: e::AuthAge::SessionStart,
+        },
+    }
+}
+
 pub(super) fn disable_effect(ends_sessions: bool) -> e::DisableEffect {
     if ends_sessions {
         e::DisableEffect::EndSessions
@@ -145,7 +165,7 @@ fn op_of(kind: &NodeKind, id: &NodeId, creates: &[NodeId]) -> Op {
             // Validation reports a non-positive interval; here it means once a minute.
             every: every.to_duration().unwrap_or(Duration::from_secs(60)),
         },
-        NodeKind::SensitiveAction { .. } => Op::Sensitive,
+        NodeKind::SensitiveAction { reauth, .. } => Op::Sensitive(reauth_policy(*reauth)),
         NodeKind::TokenRefresh { .. } => Op::Refresh,
         NodeKind::Logout {
             scope,

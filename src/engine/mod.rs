@@ -237,6 +237,19 @@ impl<C: Clock, A: AuditSink> SessionEngine<C, A> {
         credential: &str,
         client: &Client<'_>,
     ) -> Result<Accepted, Rejection> {
+        let reauth = self.policy.reauth;
+        self.sensitive_action_with(credential, client, reauth)
+    }
+
+    /// A sensitive action that asks for re-authentication by its own rule rather than the
+    /// policy's (an application's actions may ask differently: a payout within 5 minutes of
+    /// the password, a profile change never).
+    pub fn sensitive_action_with(
+        &mut self,
+        credential: &str,
+        client: &Client<'_>,
+        reauth: ReauthPolicy,
+    ) -> Result<Accepted, Rejection> {
         let op = Operation::SensitiveAction;
         let checked = self.check(credential, client, RequestKind::StateChange, op)?;
         let now = self.now();
@@ -247,8 +260,8 @@ impl<C: Clock, A: AuditSink> SessionEngine<C, A> {
         {
             return self.reject(now, user, session, op, Rejection::ReauthRequired);
         }
-        if let Some(max) = self.policy.reauth.max_auth_age {
-            let since = match self.policy.reauth.measured_from {
+        if let Some(max) = reauth.max_auth_age {
+            let since = match reauth.measured_from {
                 AuthAge::LastAuthentication => checked.auth_at,
                 AuthAge::SessionStart => checked.started,
             };

@@ -12,6 +12,7 @@ use std::collections::HashMap;
 
 use egui::{Color32, Pos2, Rect, Vec2, pos2, vec2};
 
+use super::measure::{self, Fitted};
 use crate::model::{Group, Map, NoteColor, Trigger};
 use crate::report::{Finding, Severity};
 
@@ -179,7 +180,15 @@ pub struct NoteShape {
     pub rect: Rect,
     pub fill: Color32,
     pub text: String,
+    /// The text wrapped, and shrunk or cut short where it must be, to stay inside the note
+    /// (inside [`NOTE_PADDING`]).
+    pub fitted: Fitted,
 }
+
+/// Room between a note's edge and its text: left and right, top and bottom.
+pub const NOTE_PADDING: Vec2 = vec2(8.0, 6.0);
+/// The font size of note text, and the smallest it is shrunk to when the note is too small.
+pub const NOTE_FONT: (f32, f32) = (13.0, 11.0);
 
 /// Everything needed to draw a map, in drawing order (lanes, edges, nodes, notes).
 #[derive(Clone, Debug)]
@@ -216,11 +225,22 @@ pub fn diagram(map: &Map, theme: Theme) -> Diagram {
     let notes: Vec<NoteShape> = map
         .notes
         .iter()
-        .map(|n| NoteShape {
-            id: n.id.clone(),
-            rect: Rect::from_min_size(pos2(n.pos.0, n.pos.1), vec2(n.size.0, n.size.1)),
-            fill: theme.note_fill(n.color),
-            text: n.text.clone(),
+        .map(|n| {
+            let rect = Rect::from_min_size(pos2(n.pos.0, n.pos.1), vec2(n.size.0, n.size.1));
+            let inner = rect.shrink2(NOTE_PADDING);
+            NoteShape {
+                id: n.id.clone(),
+                rect,
+                fill: theme.note_fill(n.color),
+                text: n.text.clone(),
+                fitted: measure::fit(
+                    &n.text,
+                    inner.width(),
+                    inner.height(),
+                    NOTE_FONT.0,
+                    NOTE_FONT.1,
+                ),
+            }
         })
         .collect();
 
@@ -568,10 +588,9 @@ fn distance(a: Pos2, b: Pos2) -> f32 {
     (a - b).length_sq().sqrt()
 }
 
-/// About how much room an edge label takes (11-point text on a plate); the renderers measure
-/// the real text, this only keeps labels apart.
+/// The room an edge label takes: its 11 px text, measured in the app's font, on a plate.
 pub(crate) fn label_size(label: &str) -> Vec2 {
-    vec2(label.chars().count() as f32 * 6.0 + 8.0, 16.0)
+    vec2(measure::width(label, 11.0) + 8.0, 16.0)
 }
 
 /// Puts each label on its curve where it covers neither a box nor a label placed before it:
@@ -787,6 +806,63 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn no_note_text_of_any_template_leaves_its_note() {
+        for t in crate::templates::ALL {
+            let map = t.load().expect("loads").map;
+            for note in super::diagram(&map, Theme::Light).notes {
+                let inner = note.rect.shrink2(NOTE_PADDING);
+                let fitted = &note.fitted;
+                assert!(
+                    measure::block_height(fitted.lines.len(), fitted.size) <= inner.height(),
+                    "{}: note {} is {} lines at {} px, taller than its {} px",
+                    t.name,
+                    note.id,
+                    fitted.lines.len(),
+                    fitted.size,
+                    inner.height()
+                );
+                for line in &fitted.lines {
+                    assert!(
+                        measure::width(line, fitted.size) <= inner.width(),
+                        "{}: {line:?} is wider than note {}",
+                        t.name,
+                        note.id
+                    );
+                }
+                // Nothing is cut from a template's notes: they are drawn to fit.
+                assert_eq!(
+                    fitted
+                        .lines
+                        .join(" ")
+                        .split_whitespace()
+                        .collect::<Vec<_>>(),
+                    note.text.split_whitespace().collect::<Vec<_>>(),
+                    "{}: note {} lost words",
+                    t.name,
+                    note.id
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_note_drawn_too_small_for_its_text_ends_in_an_ellipsis_inside_its_box() {
+        let mut map = crate::templates::ALL[0].load().expect("loads").map;
+        map.notes.push(crate::model::StickyNote {
+            id: "tiny".into(),
+            pos: crate::model::Pos(0.0, 0.0),
+            size: crate::model::Size(120.0, 50.0),
+            text: "This note says far more than a note of this size can hold, on purpose.".into(),
+            color: NoteColor::default(),
+        });
+        let d = super::diagram(&map, Theme::Light);
+        let note = d.notes.iter().find(|n| n.id == "tiny").expect("drawn");
+        assert_eq!(note.fitted.size, NOTE_FONT.1);
+        assert!(note.fitted.lines.last().expect("a line").ends_with('…'));
+        assert!(measure::block_height(note.fitted.lines.len(), note.fitted.size) <= 38.0);
+    }
 
     #[test]
     fn an_edge_to_the_right_leaves_from_the_right_side_and_ends_on_the_left_side() {

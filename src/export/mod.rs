@@ -5,6 +5,7 @@
 
 mod document;
 pub mod geometry;
+pub mod measure;
 mod svg;
 mod text;
 
@@ -88,13 +89,19 @@ pub struct Options<'a> {
     pub source: Option<&'a str>,
     /// Which way the Graphviz diagram runs.
     pub direction: Direction,
+    /// The findings the badges mark, as the window's canvas shows them (static and the latest
+    /// simulation's); `None` marks the map's static findings at the options' profile.
+    pub findings: Option<&'a [Finding]>,
 }
 
 impl Options<'_> {
-    /// The static findings the badges show, at the options' profile (none without badges).
+    /// The findings the badges show (none without badges).
     pub fn badge_findings(&self, map: &Map) -> Vec<Finding> {
         if !self.badges {
             return Vec::new();
+        }
+        if let Some(findings) = self.findings {
+            return findings.to_vec();
         }
         let plan = compile::compile(map);
         compile::lint(map, &plan, self.population.profile)

@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use egui::{Color32, Pos2, Rect};
 
 use super::geometry::{self, Badge, Diagram, Shape, Theme};
+use super::measure;
 use crate::model::Map;
 use crate::report::Finding;
 
@@ -15,10 +16,6 @@ const FONT: &str = "'Ubuntu Light', Ubuntu, 'Noto Emoji', emoji, sans-serif";
 
 /// The family of egui's icon font, which holds every group icon.
 const ICON_FONT: &str = "emoji, 'Noto Emoji'";
-
-/// Rough advance of one character at 1 px font size in Ubuntu Light, for wrapping and label
-/// backgrounds; SVG has no text layout of its own.
-const CHAR_WIDTH: f32 = 0.52;
 
 fn esc(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -43,26 +40,6 @@ fn color(c: Color32) -> String {
 
 fn pt(p: Pos2) -> String {
     format!("{:.1},{:.1}", p.x, p.y)
-}
-
-/// Splits text into lines of at most `width` px at `size` px font size (by estimate).
-fn wrap(text: &str, width: f32, size: f32) -> Vec<String> {
-    let max_chars = ((width / (size * CHAR_WIDTH)) as usize).max(4);
-    let mut lines = Vec::new();
-    for paragraph in text.split('\n') {
-        let mut line = String::new();
-        for word in paragraph.split_whitespace() {
-            if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > max_chars {
-                lines.push(std::mem::take(&mut line));
-            }
-            if !line.is_empty() {
-                line.push(' ');
-            }
-            line.push_str(word);
-        }
-        lines.push(line);
-    }
-    lines
 }
 
 /// Writes `<text>` with one `<tspan>` per line, centred on `x` when `anchor` is "middle".
@@ -261,7 +238,7 @@ fn svg_of(d: &Diagram, title: &str, badges: &[Badge]) -> String {
             color(e.color)
         );
         if !e.label.is_empty() {
-            let w = e.label.chars().count() as f32 * 11.0 * CHAR_WIDTH + 6.0;
+            let w = geometry::label_size(&e.label).x - 2.0;
             let _ = writeln!(
                 out,
                 r#"<rect x="{:.1}" y="{:.1}" width="{w:.1}" height="16" rx="3" fill="{}" fill-opacity="0.9"/>"#,
@@ -326,11 +303,11 @@ fn svg_of(d: &Diagram, title: &str, badges: &[Badge]) -> String {
             }
         }
         // The icon takes about two characters of the first line.
-        let mut label = wrap(&format!("MM {}", n.label), r.width() - 20.0, 14.0);
+        let mut label = measure::wrap(&format!("MM {}", n.label), r.width() - 20.0, 14.0);
         if let Some(first) = label.first_mut() {
             *first = first.trim_start_matches("MM ").to_owned();
         }
-        let summary = wrap(&n.summary, r.width() - 20.0, 11.0);
+        let summary = measure::wrap(&n.summary, r.width() - 20.0, 11.0);
         let height = label.len() as f32 * 17.5 + 2.0 + summary.len() as f32 * 13.75;
         let top = r.center().y - height / 2.0 - 2.0;
         let icon = geometry::group_icon(n.group);
@@ -367,14 +344,14 @@ fn svg_of(d: &Diagram, title: &str, badges: &[Badge]) -> String {
             r.height(),
             color(note.fill)
         );
-        let lines = wrap(&note.text, r.width() - 16.0, 13.0);
+        let inner = r.shrink2(geometry::NOTE_PADDING);
         text_block(
             &mut out,
-            &lines,
+            &note.fitted.lines,
             None,
-            r.min.x + 8.0,
-            r.min.y + 5.0,
-            13.0,
+            inner.min.x,
+            inner.min.y,
+            note.fitted.size,
             c.note_text,
             "start",
         );

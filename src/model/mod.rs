@@ -180,6 +180,16 @@ impl Map {
         self.lanes.iter().find(|l| &l.id == id)
     }
 
+    /// The lane whose band contains the height `y`, if any (where a node dropped at `y`
+    /// belongs).
+    pub fn lane_at(&self, y: f32) -> Option<LaneId> {
+        self.lanes
+            .iter()
+            .zip(self.lane_tops())
+            .find(|(lane, top)| y >= *top && y < top + lane.height)
+            .map(|(lane, _)| lane.id.clone())
+    }
+
     /// The top edge (y) of each lane's band, in lane order.
     pub fn lane_tops(&self) -> Vec<f32> {
         let mut top = 0.0;
@@ -279,6 +289,39 @@ pub struct StickyNote {
     pub size: Size,
     #[serde(default)]
     pub color: NoteColor,
+}
+
+/// A piece of a map: nodes, the edges between them and sticky notes, written as map files are
+/// (the editor's clipboard holds one).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fragment {
+    /// The map format the items are written in.
+    pub format_version: u32,
+    #[serde(default)]
+    pub nodes: Vec<Node>,
+    #[serde(default)]
+    pub edges: Vec<Edge>,
+    #[serde(default)]
+    pub notes: Vec<StickyNote>,
+}
+
+impl Default for Fragment {
+    fn default() -> Self {
+        Fragment {
+            format_version: FORMAT_VERSION,
+            nodes: Vec::new(),
+            edges: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+}
+
+impl Fragment {
+    /// Whether it holds nothing to paste (edges alone need their nodes).
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty() && self.notes.is_empty()
+    }
 }
 
 fn note_size() -> Size {

@@ -35,6 +35,53 @@ pub fn entry(id: &str) -> Option<&'static Entry> {
     Gap::parse(id).map(Gap::entry)
 }
 
+/// Where a cited standard can be read: the published document each reference names (a clause
+/// such as "V7.2.3" is within it), or `None` for a reference we know no stable address for.
+pub fn reference_url(reference: &str) -> Option<String> {
+    if reference.starts_with("OWASP Session Management Cheat Sheet") {
+        return Some(
+            "https://cheatsheetseries.owasp.org/cheatsheets/Session_Management_Cheat_Sheet.html"
+                .to_owned(),
+        );
+    }
+    if reference.starts_with("NIST SP 800-63B") {
+        return Some("https://pages.nist.gov/800-63-4/sp800-63b.html".to_owned());
+    }
+    if let Some(rest) = reference.strip_prefix("OWASP ASVS ") {
+        let version = rest.split_whitespace().next()?;
+        return Some(format!("https://github.com/OWASP/ASVS/tree/v{version}"));
+    }
+    if reference == "RFC 6265bis" {
+        return Some("https://datatracker.ietf.org/doc/draft-ietf-httpbis-rfc6265bis/".to_owned());
+    }
+    let number = reference.strip_prefix("RFC ")?;
+    number
+        .chars()
+        .all(|c| c.is_ascii_digit())
+        .then(|| format!("https://www.rfc-editor.org/rfc/rfc{number}"))
+}
+
+impl Entry {
+    /// The address of this gap's first cited standard (SARIF's `helpUri`); rows that cite none
+    /// have their help text only.
+    pub fn help_uri(&self) -> Option<String> {
+        self.references.iter().find_map(|r| reference_url(r))
+    }
+
+    /// The references as Markdown, each linked where it has an address.
+    pub fn references_markdown(&self) -> String {
+        let cited: Vec<String> = self
+            .references
+            .iter()
+            .map(|r| match reference_url(r) {
+                Some(url) => format!("[{r}]({url})"),
+                None => (*r).to_owned(),
+            })
+            .collect();
+        cited.join("; ")
+    }
+}
+
 impl Gap {
     /// This id's catalogue row.
     pub fn entry(self) -> &'static Entry {
@@ -537,7 +584,7 @@ pub fn catalogue_markdown() -> String {
             e.id, e.severity, e.title, e.help
         );
         if !e.references.is_empty() {
-            let _ = writeln!(out, "\nReferences: {}.", e.references.join("; "));
+            let _ = writeln!(out, "\nReferences: {}.", e.references_markdown());
         }
     }
     out

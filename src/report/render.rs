@@ -412,22 +412,31 @@ fn sarif(report: &Report) -> Value {
         .iter()
         .map(|e| {
             let (level, score) = sarif_level(e.severity);
-            json!({
+            let (text, markdown) = if e.references.is_empty() {
+                (e.help.to_owned(), e.help.to_owned())
+            } else {
+                (
+                    format!("{}\n\nReferences: {}", e.help, e.references.join("; ")),
+                    format!("{}\n\n**References:** {}", e.help, e.references_markdown()),
+                )
+            };
+            let mut rule = json!({
                 "id": e.id,
                 "name": e.id.rule_name(),
                 "shortDescription": { "text": e.title },
                 "fullDescription": { "text": e.help },
-                "help": {
-                    "text": format!("{}\n\nReferences: {}", e.help, e.references.join("; ")),
-                    "markdown": format!("{}\n\n**References:** {}", e.help, e.references.join("; ")),
-                },
+                "help": { "text": text, "markdown": markdown },
                 "defaultConfiguration": { "level": level },
                 "properties": {
                     "security-severity": score,
                     "precision": if e.how == super::How::Sim { "very-high" } else { "high" },
                     "tags": ["security", "session-management"],
                 },
-            })
+            });
+            if let Some(uri) = e.help_uri() {
+                rule["helpUri"] = json!(uri);
+            }
+            rule
         })
         .collect();
     let results: Vec<Value> = report
@@ -474,6 +483,10 @@ fn sarif(report: &Report) -> Value {
             "results": results,
         }]
     });
+    // The tool's own address, once the package names one (Cargo.toml `repository`).
+    if let Some(uri) = option_env!("CARGO_PKG_REPOSITORY").filter(|u| !u.is_empty()) {
+        sarif["runs"][0]["tool"]["driver"]["informationUri"] = json!(uri);
+    }
     if let Some(a) = &report.artifact {
         sarif["runs"][0]["originalUriBaseIds"] = json!({ SRCROOT: { "uri": a.root } });
     }

@@ -21,6 +21,7 @@ pub(super) const HOUR: u64 = 60 * MINUTE;
 pub(super) const DAY: u64 = 24 * HOUR;
 
 /// What one drawn flow is and offers, with the nodes that evidence points at.
+#[derive(Clone)]
 pub(super) struct FlowInfo {
     pub policy: Policy,
     pub sources: Sources,
@@ -44,6 +45,11 @@ pub(super) struct FlowInfo {
     pub logout: Option<NodeId>,
     pub logout_everywhere: Option<NodeId>,
     pub password_change: Option<NodeId>,
+    /// Every logout, account disable and sensitive action of the flow, in map order (the scenes
+    /// about one of them are played at each that does something different).
+    pub logouts: Vec<NodeId>,
+    pub disables: Vec<NodeId>,
+    pub sensitives: Vec<NodeId>,
     /// Operator actions that reach the flow (the plan decides which).
     pub account_disable: Option<NodeId>,
     pub admin_revoke: Option<NodeId>,
@@ -79,6 +85,9 @@ impl FlowInfo {
             logout: first(&o.logout),
             logout_everywhere: first(&o.logout_everywhere),
             password_change: first(&o.password_change),
+            logouts: o.logout.clone(),
+            disables: o.account_disable.clone(),
+            sensitives: o.sensitive_actions.clone(),
             account_disable: first(&o.account_disable),
             admin_revoke: first(&o.admin_revoke),
             privilege_change: first(&o.privilege_change),

@@ -54,7 +54,7 @@ enum Op {
     Create(u16),
     Request(RequestKind),
     Ping(u64),
-    Sensitive,
+    Sensitive(crate::engine::ReauthPolicy),
     Refresh,
     Logout(LogoutEndpoint),
     PasswordChange(PasswordChangeEndpoint),
@@ -303,7 +303,7 @@ fn op_of(op: PlanOp) -> Op {
         PlanOp::Create { flow } => u16::try_from(flow).map_or(Op::Pass, Op::Create),
         PlanOp::Request(kind) => Op::Request(kind),
         PlanOp::Ping { every } => Op::Ping(ms(every).max(1_000)),
-        PlanOp::Sensitive => Op::Sensitive,
+        PlanOp::Sensitive(reauth) => Op::Sensitive(reauth),
         PlanOp::Refresh => Op::Refresh,
         PlanOp::Logout(endpoint) => Op::Logout(endpoint),
         PlanOp::PasswordChange(endpoint) => Op::PasswordChange(endpoint),
@@ -965,13 +965,13 @@ impl<'w> Population<'w, '_> {
             Op::Ping(_) => {
                 let _ = self.validate(u, RequestKind::Background);
             }
-            Op::Sensitive => {
+            Op::Sensitive(reauth) => {
                 let Some(cred) = self.dev(u).cred.clone() else {
                     return self.relogin(u, now);
                 };
                 let result = self
                     .engine(flow)
-                    .map(|e| e.sensitive_action(&cred, &client));
+                    .map(|e| e.sensitive_action_with(&cred, &client, reauth));
                 match result {
                     Some(Ok(_)) => {}
                     Some(Err(Rejection::ReauthRequired)) => {
@@ -979,7 +979,8 @@ impl<'w> Population<'w, '_> {
                         let again = self.engine(flow).map(|e| {
                             e.reauthenticate(&cred, &client).and_then(|a| {
                                 let cred = a.renewed.map_or(cred.clone(), |r| r.value);
-                                e.sensitive_action(&cred, &client).map(|_| cred)
+                                e.sensitive_action_with(&cred, &client, reauth)
+                                    .map(|_| cred)
                             })
                         });
                         match again {

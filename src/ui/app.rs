@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use egui::{Key, KeyboardShortcut, Modifiers, RichText, ScrollArea};
 
+use super::Startup;
 use super::canvas::{self, CanvasState};
-use super::document::{Command, Document, Selection};
 use super::export_dialog::{self, ExportAction, ExportDialog};
 use super::gallery::{self, GalleryChoice, GalleryState};
 use super::inspector::{self, InspectorState};
@@ -16,8 +16,8 @@ use super::palette::{self, PaletteState};
 use super::path_field::{self, PathField};
 use super::replay::{self, Replay};
 use super::simulation::{self, SimulationPanel};
-use super::{Startup, clipboard, layout, recovery};
 use crate::compile::{self, Profile};
+use crate::editor::{self, Command, Document, Selection};
 use crate::export::geometry::{self, Diagram, Theme};
 use crate::model::{self, Level};
 use crate::report::Finding;
@@ -120,7 +120,7 @@ enum Dialog {
         error: Option<String>,
     },
     /// A recovery file from a crashed session was found.
-    Recover(Box<recovery::Recovery>),
+    Recover(Box<editor::Recovery>),
     /// Something went wrong; say so.
     Error(String),
     /// New from template.
@@ -130,6 +130,50 @@ enum Dialog {
 /// What finding badges were computed for: the diagram's revision and theme, and the simulated
 /// results (their revision and finding count).
 type BadgeKey = ((u64, Theme), Option<(u64, usize)>);
+
+/// What the window derives from the document, rebuilt when its revision or the theme changes.
+struct Built {
+    /// The document revision and theme these were built for.
+    key: (u64, Theme),
+    diagram: Diagram,
+    /// The map compiled (the inspector shows what each node sets).
+    plan: compile::Plan,
+    /// The static findings at the default profile.
+    findings: Vec<Finding>,
+    /// Finding badges and what they were computed for (diagram, simulated findings).
+    badges: (Option<BadgeKey>, Vec<geometry::Badge>),
+}
+
+impl Built {
+    /// Not yet built for `doc` (the first `refresh` builds it).
+    fn new(doc: &Document, theme: Theme) -> Self {
+        Built {
+            key: (u64::MAX, theme),
+            diagram: geometry::diagram(doc.map(), theme),
+            plan: compile::compile(&model::Map::default()),
+            findings: Vec::new(),
+            badges: (None, Vec::new()),
+        }
+    }
+
+    fn refresh(&mut self, doc: &Document, theme: Theme) {
+        let key = (doc.revision(), theme);
+        if self.key == key {
+            return;
+        }
+        self.key = key;
+        self.diagram = geometry::diagram(doc.map(), theme);
+        self.plan = compile::compile(doc.map());
+        self.findings = compile::lint(doc.map(), &self.plan, Profile::default_profile());
+    }
+}
+
+/// The crash-recovery autosave: when it last ran and which revision it wrote.
+#[derive(Default)]
+struct Autosave {
+    last: f64,
+    revision: Option<u64>,
+}
 
 /// What the user answered in a dialog this frame.
 enum Answer {
@@ -169,12 +213,8 @@ pub struct Editor {
     inspector: InspectorState,
     gallery: GalleryState,
     theme: Theme,
-    diagram: Diagram,
-    /// The map compiled (the inspector shows what each node sets).
-    plan: compile::Plan,
-    /// The document revision and theme the diagram and findings were built for.
-    built_for: (u64, Theme),
-    findings: Vec<Finding>,
+    /// What is derived from the document for drawing and inspecting.
+    built: Built,
     prefs: Preferences,
     options: EditorOptions,
     dialog: Option<Dialog>,
@@ -184,11 +224,8 @@ pub struct Editor {
     export: Option<ExportDialog>,
     sim: SimulationPanel,
     replay: Option<Replay>,
-    /// Finding badges and what they were computed for (diagram, simulated findings).
-    badges: (Option<BadgeKey>, Vec<geometry::Badge>),
     show_sim: bool,
-    last_autosave: f64,
-    autosaved_revision: Option<u64>,
+    autosave: Autosave,
     title: String,
     quitting: bool,
     status: String,
@@ -209,10 +246,7 @@ impl Editor {
         };
         let theme = Theme::Light;
         let mut editor = Editor {
-            diagram: geometry::diagram(doc.map(), theme),
-            built_for: (u64::MAX, theme),
-            plan: compile::compile(&model::Map::default()),
-            findings: Vec::new(),
+            built: Built::new(&doc, theme),
             doc,
             origin,
             error,
@@ -230,17 +264,15 @@ impl Editor {
             export: None,
             sim: SimulationPanel::default(),
             replay: None,
-            badges: (None, Vec::new()),
             show_sim: true,
-            last_autosave: 0.0,
-            autosaved_revision: None,
+            autosave: Autosave::default(),
             title: String::new(),
             quitting: false,
             status: String::new(),
             options,
         };
         if let Some(dir) = &editor.options.recovery_dir {
-            match recovery::find_recovery(dir) {
+            match editor::find_recovery(dir) {
                 Ok(Some(found)) => editor.dialog = Some(Dialog::Recover(Box::new(found))),
                 Ok(None) => {}
                 Err(e) => editor.status = format!("A recovery file could not be read: {e}"),
@@ -262,7 +294,7 @@ impl Editor {
 
     /// The static findings of the current map, as the status bar counts them.
     pub fn findings(&self) -> &[Finding] {
-        &self.findings
+        &self.built.findings
     }
 
     /// The title the window shows: file name, an unsaved marker, the app.
@@ -306,14 +338,7 @@ impl Editor {
 
     /// Rebuilds what is derived from the map when it (or the theme) changed.
     fn rebuild(&mut self) {
-        let key = (self.doc.revision(), self.theme);
-        if self.built_for == key {
-            return;
-        }
-        self.built_for = key;
-        self.diagram = geometry::diagram(self.doc.map(), self.theme);
-        self.plan = compile::compile(self.doc.map());
-        self.findings = compile::lint(self.doc.map(), &self.plan, Profile::default_profile());
+        self.built.refresh(&self.doc, self.theme);
     }
 
     fn set_theme(&mut self, theme: Theme) {
@@ -358,12 +383,12 @@ impl Editor {
     /// starts again at revision 0, so nothing keyed by revision alone may survive), and the
     /// quick simulation of the new one starts at once.
     fn switched_map(&mut self) {
-        self.built_for.0 = u64::MAX;
+        self.built.key.0 = u64::MAX;
         self.rebuild();
         self.sim.new_map();
         self.replay = None;
         self.export = None;
-        self.badges = (None, Vec::new());
+        self.built.badges = (None, Vec::new());
     }
 
     fn start_from_template(&mut self, name: &str) {
@@ -448,7 +473,7 @@ impl Editor {
         self.origin = path.display().to_string();
         self.status = format!("Saved {}", path.display());
         if let Some(dir) = &self.options.recovery_dir {
-            let _ = recovery::discard_recovery(dir);
+            let _ = editor::discard_recovery(dir);
         }
         Ok(())
     }
@@ -491,15 +516,15 @@ impl Editor {
         let Some(dir) = self.options.recovery_dir.clone() else {
             return;
         };
-        if !self.doc.is_dirty() || now - self.last_autosave < AUTOSAVE_EVERY.as_secs_f64() {
+        if !self.doc.is_dirty() || now - self.autosave.last < AUTOSAVE_EVERY.as_secs_f64() {
             return;
         }
-        if self.autosaved_revision == Some(self.doc.revision()) {
+        if self.autosave.revision == Some(self.doc.revision()) {
             return;
         }
-        self.last_autosave = now;
-        match recovery::write_recovery(&dir, &self.doc) {
-            Ok(()) => self.autosaved_revision = Some(self.doc.revision()),
+        self.autosave.last = now;
+        match editor::write_recovery(&dir, &self.doc) {
+            Ok(()) => self.autosave.revision = Some(self.doc.revision()),
             Err(e) => self.status = format!("Autosave failed: {e}"),
         }
     }
@@ -510,7 +535,7 @@ impl Editor {
         if self.selection.is_empty() {
             return;
         }
-        match clipboard::copy_selection(self.doc.map(), &self.selection) {
+        match editor::copy_selection(self.doc.map(), &self.selection) {
             Ok(text) => {
                 ctx.copy_text(text);
                 self.status = format!("Copied {} item(s)", self.selection.len());
@@ -520,7 +545,7 @@ impl Editor {
     }
 
     fn paste_text(&mut self, text: &str, at: Option<model::Pos>) {
-        match clipboard::paste(self.doc.map(), text, at) {
+        match editor::paste(self.doc.map(), text, at) {
             Ok(command) => {
                 self.apply([command]);
                 self.selection = self.doc.last_created().clone();
@@ -530,7 +555,7 @@ impl Editor {
     }
 
     fn duplicate(&mut self) {
-        if let Ok(text) = clipboard::copy_selection(self.doc.map(), &self.selection) {
+        if let Ok(text) = editor::copy_selection(self.doc.map(), &self.selection) {
             self.paste_text(&text, None);
         }
     }
@@ -556,7 +581,7 @@ impl Editor {
 
     fn auto_layout(&mut self) {
         let scope = (self.selection.nodes.len() > 1).then_some(&self.selection);
-        if let Some(command) = layout::auto_layout(self.doc.map(), scope) {
+        if let Some(command) = editor::auto_layout(self.doc.map(), scope) {
             self.apply([command]);
             self.canvas.fit_next_frame();
         }
@@ -616,12 +641,13 @@ impl Editor {
             self.delete();
         }
         if pressed(&ZOOM_SELECTION) {
-            self.canvas.zoom_to(&self.diagram, &self.selection);
+            self.canvas.zoom_to(&self.built.diagram, &self.selection);
         }
         if pressed(&FIT) {
-            self.canvas.fit(&self.diagram);
+            self.canvas.fit(&self.built.diagram);
         }
-        if pressed(&ESCAPE) {
+        // An open menu or drop-down takes Escape itself (to close).
+        if !egui::Popup::is_any_open(ctx) && pressed(&ESCAPE) {
             if self.help {
                 self.help = false;
             } else if self.presenting {
@@ -683,6 +709,11 @@ impl Editor {
             self.sim
                 .poll(&ctx, self.doc.map(), self.doc.revision(), &file);
         }
+        if !self.presenting {
+            self.menu_bar(ui);
+            self.status_bar(ui);
+        }
+        // Shown after the status bar, so it sits just above it.
         if self.replay.is_some() && self.error.is_none() {
             egui::Panel::bottom("replay").show(ui, |ui| {
                 if let Some(r) = &mut self.replay
@@ -692,12 +723,8 @@ impl Editor {
                 }
             });
         }
-        if !self.presenting {
-            self.menu_bar(ui);
-            self.status_bar(ui);
-            if self.show_sim && self.error.is_none() {
-                self.simulation_panel(ui, &file);
-            }
+        if !self.presenting && self.show_sim && self.error.is_none() {
+            self.simulation_panel(ui, &file);
         }
         if let Some(error) = self.error.clone() {
             egui::CentralPanel::default().show(ui, |ui| {
@@ -735,9 +762,9 @@ impl Editor {
                             ui,
                             &mut self.inspector,
                             self.doc.map(),
-                            &self.plan,
+                            &self.built.plan,
                             &self.selection,
-                            &self.findings,
+                            &self.built.findings,
                         );
                         if out.close_undo_step {
                             self.doc.close_undo_step();
@@ -761,7 +788,7 @@ impl Editor {
             }
         }
         egui::CentralPanel::default()
-            .frame(egui::Frame::new().fill(self.diagram.colors.background))
+            .frame(egui::Frame::new().fill(self.built.diagram.colors.background))
             .show(ui, |ui| {
                 if self.presenting {
                     ctx.set_zoom_factor(1.5);
@@ -780,7 +807,7 @@ impl Editor {
                 let out = canvas::canvas_ui(
                     ui,
                     &mut self.canvas,
-                    &self.diagram,
+                    &self.built.diagram,
                     self.doc.map(),
                     &mut self.selection,
                     &mut self.palette,
@@ -900,10 +927,10 @@ impl Editor {
                 });
                 ui.menu_button("View", |ui| {
                     if item(ui, &FIT) {
-                        self.canvas.fit(&self.diagram);
+                        self.canvas.fit(&self.built.diagram);
                     }
                     if item(ui, &ZOOM_SELECTION) {
-                        self.canvas.zoom_to(&self.diagram, &self.selection);
+                        self.canvas.zoom_to(&self.built.diagram, &self.selection);
                     }
                     ui.separator();
                     let dark = self.theme == Theme::Dark;
@@ -969,12 +996,12 @@ impl Editor {
         }
         if let Some(finding) = output.replay {
             self.selection = Selection::of_nodes(finding.nodes.clone());
-            self.canvas.zoom_to(&self.diagram, &self.selection);
+            self.canvas.zoom_to(&self.built.diagram, &self.selection);
             self.replay = Some(Replay::new(finding));
         }
         if let Some(nodes) = output.select {
             self.selection = Selection::of_nodes(nodes);
-            self.canvas.zoom_to(&self.diagram, &self.selection);
+            self.canvas.zoom_to(&self.built.diagram, &self.selection);
         }
         if !output.commands.is_empty() {
             self.apply(output.commands);
@@ -1030,8 +1057,23 @@ impl Editor {
         self.show_sim = shown;
         if let Some(nodes) = picked {
             self.selection = Selection::of_nodes(nodes);
-            self.canvas.zoom_to(&self.diagram, &self.selection);
+            self.canvas.zoom_to(&self.built.diagram, &self.selection);
         }
+    }
+
+    /// The findings the badges mark: the static ones and the latest simulation's.
+    fn badge_findings(&self) -> Vec<Finding> {
+        let mut findings: Vec<Finding> = self.built.findings.clone();
+        if let Some(r) = self.sim.current(self.doc.revision()) {
+            findings.extend(
+                r.report
+                    .findings
+                    .iter()
+                    .filter(|f| f.how == crate::report::How::Sim)
+                    .cloned(),
+            );
+        }
+        findings
     }
 
     /// Badges on nodes with findings (static and the latest simulation's) and the replay.
@@ -1039,24 +1081,15 @@ impl Editor {
     fn overlay(&mut self) -> canvas::Overlay {
         let current = self.sim.current(self.doc.revision());
         let key = (
-            self.built_for,
+            self.built.key,
             current.map(|r| (r.revision, r.report.findings.len())),
         );
-        if self.badges.0 != Some(key) {
-            let mut findings: Vec<Finding> = self.findings.clone();
-            if let Some(r) = current {
-                findings.extend(
-                    r.report
-                        .findings
-                        .iter()
-                        .filter(|f| f.how == crate::report::How::Sim)
-                        .cloned(),
-                );
-            }
-            self.badges = (Some(key), geometry::badges(&self.diagram, &findings));
+        if self.built.badges.0 != Some(key) {
+            let findings = self.badge_findings();
+            self.built.badges = (Some(key), geometry::badges(&self.built.diagram, &findings));
         }
         canvas::Overlay {
-            badges: self.badges.1.clone(),
+            badges: self.built.badges.1.clone(),
             replay: self.replay.as_ref().map(|r| r.mark(self.doc.map())),
         }
     }
@@ -1089,7 +1122,7 @@ impl Editor {
                     problems.len() - errors
                 ));
                 ui.separator();
-                ui.label(format!("{} static findings", self.findings.len()))
+                ui.label(format!("{} static findings", self.built.findings.len()))
                     .on_hover_text("Static rules (profile asvs-l2), re-run on every change");
                 ui.separator();
                 ui.label(self.sim.status(self.doc.revision())).on_hover_text(format!(
@@ -1134,6 +1167,10 @@ impl Editor {
     }
 
     fn export_ui(&mut self, ctx: &egui::Context) {
+        if self.export.is_none() {
+            return;
+        }
+        let badge_findings = self.badge_findings();
         let Some(dialog) = self.export.as_mut() else {
             return;
         };
@@ -1146,6 +1183,7 @@ impl Editor {
             .then(|| model::to_ron(self.doc.map()).ok())
             .flatten();
         let context = export_dialog::ExportContext {
+            findings: &badge_findings,
             file: &file,
             source: source.as_deref(),
             population: crate::sim::Builder {
@@ -1180,7 +1218,7 @@ impl Editor {
             .show(ctx, |ui| {
                 let field = ui.text_edit_singleline(&mut query);
                 field.request_focus();
-                for id in layout::search(self.doc.map(), &query).into_iter().take(12) {
+                for id in editor::search(self.doc.map(), &query).into_iter().take(12) {
                     let label = self
                         .doc
                         .map()
@@ -1191,12 +1229,12 @@ impl Editor {
                     }
                 }
                 if field.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter)) {
-                    jump = layout::search(self.doc.map(), &query).into_iter().next();
+                    jump = editor::search(self.doc.map(), &query).into_iter().next();
                 }
             });
         if let Some(id) = jump {
             self.selection = Selection::of_nodes([id]);
-            self.canvas.zoom_to(&self.diagram, &self.selection);
+            self.canvas.zoom_to(&self.built.diagram, &self.selection);
         } else if open {
             self.find = Some(query);
         }
@@ -1420,7 +1458,7 @@ impl Editor {
             }
             Answer::DiscardRecovery => {
                 if let Some(dir) = &self.options.recovery_dir {
-                    let _ = recovery::discard_recovery(dir);
+                    let _ = editor::discard_recovery(dir);
                 }
             }
         }
@@ -1450,7 +1488,7 @@ impl Editor {
         }
         if self.quitting {
             if let Some(dir) = &self.options.recovery_dir {
-                let _ = recovery::discard_recovery(dir);
+                let _ = editor::discard_recovery(dir);
             }
             ctx.send_viewport_cmd(egui::ViewportCommand::Close);
         }

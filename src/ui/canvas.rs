@@ -19,10 +19,10 @@ use egui::{
     Rect, Sense, Shape as EShape, Stroke, StrokeKind, Vec2, epaint::CubicBezierShape, vec2,
 };
 
-use super::document::{Command, EdgeEdit, Selection};
 use super::minimap;
 use super::palette::{PaletteDrag, PaletteState};
-use crate::export::geometry::{self, Diagram, EdgeShape, NodeShape, Shape};
+use crate::editor::{Command, EdgeEdit, Selection};
+use crate::export::geometry::{self, Diagram, EdgeShape, NOTE_PADDING, NodeShape, Shape};
 use crate::model::{EdgeId, Group, Map, NodeId, NodeKind, Pos, Trigger};
 
 /// Grid spacing for snapping, in scene units.
@@ -199,7 +199,7 @@ fn place(kind: &NodeKind, at: Pos2, map: &Map, snap: bool) -> Command {
     Command::AddNode {
         kind: kind.clone(),
         pos: Pos(top_left.x, top_left.y),
-        lane: super::layout::lane_at(map, at.y),
+        lane: map.lane_at(at.y),
     }
 }
 
@@ -325,6 +325,21 @@ pub struct ReplayMark {
     pub t: f32,
     /// The engine refused this step.
     pub refused: bool,
+    /// The step is the attacker's (a red diamond), not the user's or an admin's (a blue disc).
+    pub attacker: bool,
+}
+
+impl ReplayMark {
+    /// The token's colour: alarm red only for an attacker who got through, green for one who
+    /// was refused; the user's steps are blue, amber where the user was refused.
+    pub fn color(&self) -> Color32 {
+        match (self.attacker, self.refused) {
+            (true, false) => Color32::from_rgb(220, 60, 40),
+            (true, true) => Color32::from_rgb(40, 150, 70),
+            (false, false) => Color32::from_rgb(40, 110, 210),
+            (false, true) => Color32::from_rgb(215, 140, 20),
+        }
+    }
 }
 
 /// Paints the overlay in screen space over the scene (`to_screen` maps scene to screen).
@@ -341,7 +356,8 @@ fn overlay_ui(
     let painter = egui::Painter::new(ui.ctx().clone(), layer, clip);
     for b in &overlay.badges {
         let c = to_screen * b.center;
-        let r = (b.radius * to_screen.scaling).clamp(7.0, 14.0);
+        // Never smaller than a disc whose count is 11 px text.
+        let r = (b.radius * to_screen.scaling).clamp(10.0, 14.0);
         painter.circle(c, r, b.fill, Stroke::new(1.5, Color32::WHITE));
         painter.text(
             c,
@@ -354,11 +370,7 @@ fn overlay_ui(
     let Some(mark) = &overlay.replay else {
         return;
     };
-    let color = if mark.refused {
-        Color32::from_rgb(40, 150, 70)
-    } else {
-        Color32::from_rgb(220, 60, 40)
-    };
+    let color = mark.color();
     let node_rect = |id: &Option<NodeId>| {
         id.as_ref().and_then(|id| {
             diagram
@@ -384,15 +396,35 @@ fn overlay_ui(
             .find(|s| s.id == e.as_str())
             .map(|s| geometry::bezier(s.curve, mark.t.clamp(0.0, 1.0)))
     });
-    let token = along_edge.or_else(|| {
-        let to = node_rect(&mark.to)?.center();
-        Some(match node_rect(&mark.from) {
-            Some(from) => from.center().lerp(to, mark.t.clamp(0.0, 1.0)),
-            None => to,
+    // At rest the token sits on the node's top-left corner, clear of its title and summary;
+    // between nodes it travels along the drawn edge (or straight, without one).
+    let rest = |id: &Option<NodeId>| node_rect(id).map(|r| r.left_top());
+    let token = if mark.t >= 1.0 {
+        rest(&mark.to).map(|p| to_screen * p)
+    } else {
+        along_edge.map(|p| to_screen * p).or_else(|| {
+            let to = rest(&mark.to)?;
+            let from = rest(&mark.from).unwrap_or(to);
+            Some(to_screen * from.lerp(to, mark.t.clamp(0.0, 1.0)))
         })
-    });
+    };
     if let Some(p) = token {
-        painter.circle(to_screen * p, 8.0, color, Stroke::new(2.0, Color32::WHITE));
+        let outline = Stroke::new(2.0, Color32::WHITE);
+        if mark.attacker {
+            let r = 10.0;
+            painter.add(egui::Shape::convex_polygon(
+                vec![
+                    p + vec2(0.0, -r),
+                    p + vec2(r, 0.0),
+                    p + vec2(0.0, r),
+                    p + vec2(-r, 0.0),
+                ],
+                color,
+                outline,
+            ));
+        } else {
+            painter.circle(p, 8.0, color, outline);
+        }
     }
 }
 
@@ -818,17 +850,25 @@ impl SceneUi<'_> {
                     StrokeKind::Outside,
                 );
             }
-            let size = scene_font(13.0, self.zoom, self.min_text);
-            if size <= 13.0 * 3.0 {
-                // Larger than drawn, the text may run past the note: it stays inside it.
+            let fitted = &note.fitted;
+            let size = scene_font(fitted.size, self.zoom, self.min_text);
+            if size <= fitted.size * 3.0 {
+                // At the drawn size the text is the geometry's fitted lines, as exported;
+                // enlarged for legibility it is wrapped again and may run past the note, so it
+                // is clipped to it.
+                let text = if size == fitted.size {
+                    fitted.lines.join("\n")
+                } else {
+                    note.text.clone()
+                };
                 let galley = painter.layout(
-                    note.text.clone(),
+                    text,
                     FontId::proportional(size),
                     colors.note_text,
-                    note.rect.width() - 16.0,
+                    note.rect.width() - 2.0 * NOTE_PADDING.x,
                 );
                 painter.with_clip_rect(note.rect.shrink(2.0)).galley(
-                    note.rect.min + vec2(8.0, 8.0),
+                    note.rect.min + NOTE_PADDING,
                     galley,
                     colors.note_text,
                 );

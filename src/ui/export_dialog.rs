@@ -28,9 +28,13 @@ pub struct ExportDialog {
     /// What the last save said (written, or why not), shown in the dialog.
     pub message: Option<Result<String, String>>,
     /// What the preview was made for, and the preview itself.
-    made_for: Option<(u64, Format, Theme, bool, export::Direction)>,
+    made_for: Option<PreviewKey>,
     preview: Preview,
 }
+
+/// What a preview depends on: the map's revision, format, theme, badges, DOT direction, how
+/// many findings the badges mark, and the pixel width a picture is shown at.
+type PreviewKey = (u64, Format, Theme, bool, export::Direction, usize, u32);
 
 enum Preview {
     None,
@@ -78,6 +82,8 @@ pub struct ExportContext<'a> {
     pub file: &'a str,
     pub source: Option<&'a str>,
     pub population: Builder,
+    /// The findings the canvas's badges mark, so the export's badges are the same.
+    pub findings: &'a [Finding],
 }
 
 impl ExportDialog {
@@ -91,6 +97,7 @@ impl ExportDialog {
             file: context.file,
             source: context.source,
             direction: self.direction,
+            findings: Some(context.findings),
         }
     }
 }
@@ -149,7 +156,12 @@ pub fn export_ui(
                 }
             });
             ui.separator();
-            refresh(ctx, dialog, map, revision, context);
+            // Pictures are rendered at the pixels they are shown at (in steps of 64, so a
+            // resize does not re-render every frame): crisp, never a scaled-down texture.
+            let shown_px = ((ui.available_width() - 16.0).max(64.0) * ctx.pixels_per_point() / 64.0)
+                .round() as u32
+                * 64;
+            refresh(ctx, dialog, map, revision, context, shown_px);
             if dialog.kind == Format::Markdown {
                 let p = &context.population;
                 ui.weak(format!(
@@ -169,8 +181,7 @@ pub fn export_ui(
                 .auto_shrink([false, false])
                 .show(ui, |ui| match &dialog.preview {
                     Preview::Picture(texture, [w, h]) => {
-                        let width = ui.available_width().min(*w as f32);
-                        let size = egui::vec2(width, width * *h as f32 / (*w).max(1) as f32);
+                        let size = egui::vec2(*w as f32, *h as f32) / ctx.pixels_per_point();
                         ui.add(egui::Image::new((texture.id(), size)).alt_text("Export preview"));
                     }
                     Preview::Text(text) => {
@@ -222,6 +233,7 @@ fn refresh(
     map: &Map,
     revision: u64,
     context: &ExportContext<'_>,
+    shown_px: u32,
 ) {
     let key = (
         revision,
@@ -229,6 +241,12 @@ fn refresh(
         dialog.theme,
         dialog.badges,
         dialog.direction,
+        context.findings.len(),
+        if dialog.kind.is_picture() {
+            shown_px
+        } else {
+            0
+        },
     );
     if dialog.made_for == Some(key) {
         return;
@@ -238,7 +256,10 @@ fn refresh(
     dialog.preview = match dialog.kind {
         Format::Svg | Format::Png => {
             let badges: Vec<Finding> = options.badge_findings(map);
-            match export::rgba(map, dialog.theme, 1.0, &badges) {
+            // As wide as shown, but never more than twice the drawing's own size.
+            let width = export::geometry::diagram(map, dialog.theme).bounds.width();
+            let scale = (shown_px as f32 / width.max(1.0)).min(2.0 * ctx.pixels_per_point());
+            match export::rgba(map, dialog.theme, scale, &badges) {
                 Ok((w, h, pixels)) => {
                     let image = egui::ColorImage::from_rgba_premultiplied(
                         [w as usize, h as usize],

@@ -11,8 +11,8 @@ use std::num::NonZeroU32;
 
 use egui::{ComboBox, DragValue, Grid, Id, Response, RichText, TextEdit, Ui};
 
-use super::document::{self, Command, EdgeEdit, LaneEdit, NodeEdit, NoteEdit, Selection};
 use crate::compile::{self, Plan};
+use crate::editor::{self, Command, EdgeEdit, LaneEdit, NodeEdit, NoteEdit, Selection};
 use crate::export::geometry;
 use crate::model::{
     ActiveHours, Activity, AdminScope, Algorithm, Backend, Behaviour, Binding, ClientIds,
@@ -988,7 +988,7 @@ fn personas_ui(ui: &mut Ui, map: &Map, commands: &mut Vec<Command>) {
             });
     }
     if ui.button("Add persona").clicked() {
-        let id = document::unique_id("persona", |c| map.personas.iter().any(|p| p.id == c));
+        let id = editor::unique_id("persona", |c| map.personas.iter().any(|p| p.id == c));
         commands.push(Command::AddPersona(Persona {
             id,
             name: "New persona".to_owned(),

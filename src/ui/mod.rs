@@ -1,22 +1,18 @@
 //! The eframe app: the canvas editor. `app.rs` is the window (menus, shortcuts, files,
 //! autosave, dialogs); `canvas.rs`, `palette.rs` and `inspector.rs` draw and return
-//! [`Command`]s; `document.rs` applies them (the one place the map changes) with undo/redo;
-//! `gallery.rs` is the "New from template" window with a thumbnail of each template;
-//! `clipboard.rs`, `layout.rs` and `recovery.rs` are display-free helpers. The UI holds no
-//! business rules: it calls `model`, `compile`, `templates` and `export::geometry`.
+//! [`Command`](crate::editor::Command)s that the display-free core in [`crate::editor`] applies
+//! (the one place the map changes) with undo/redo; `gallery.rs` is the "New from template"
+//! window with a thumbnail of each template. The UI holds no business rules: it calls
+//! `editor`, `model`, `compile`, `templates` and `export::geometry`.
 
 mod app;
 mod canvas;
-mod clipboard;
-mod document;
 mod export_dialog;
 mod gallery;
 mod inspector;
-mod layout;
 mod minimap;
 mod palette;
 mod path_field;
-mod recovery;
 mod replay;
 mod simulation;
 
@@ -25,18 +21,9 @@ use std::process::ExitCode;
 
 pub use app::{Editor, EditorOptions};
 pub use canvas::{CanvasOutput, CanvasState, Overlay, ReplayMark, canvas_ui, screen_from_scene};
-pub use clipboard::{ClipboardError, Fragment, copy_selection, paste};
-pub use document::{
-    Command, Document, EdgeEdit, EditError, HISTORY_LIMIT, LaneEdit, NodeEdit, NoteEdit, Selection,
-};
 pub use gallery::{GalleryChoice, GalleryState, gallery_ui};
 pub use inspector::{InspectorOutput, InspectorState, inspector_ui};
-pub use layout::{auto_layout, lane_at, search};
 pub use palette::{PaletteDrag, PaletteState, palette_ui};
-pub use recovery::{
-    Recovery, RecoveryError, discard_recovery, find_recovery, recovery_dir, recovery_file,
-    write_recovery, write_recovery_at,
-};
 pub use replay::Replay;
 pub use simulation::{QUICK_USERS, RunResult, SimulationPanel, virtual_time};
 
@@ -52,7 +39,7 @@ pub enum Startup {
 /// Opens the window and runs until it is closed.
 pub fn run(startup: Startup) -> ExitCode {
     let options = EditorOptions {
-        recovery_dir: recovery::recovery_dir(),
+        recovery_dir: crate::editor::recovery_dir(),
     };
     let native = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()

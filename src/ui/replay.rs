@@ -9,8 +9,11 @@ use super::simulation::virtual_time;
 use crate::model::Map;
 use crate::report::Finding;
 
-/// Seconds of wall time per trace step while playing.
+/// Seconds of wall time per trace step while playing at 1×.
 const STEP_SECONDS: f32 = 1.2;
+
+/// The playing speeds offered, as multiples of [`STEP_SECONDS`] per step.
+pub const SPEEDS: [f32; 4] = [0.5, 1.0, 2.0, 4.0];
 
 /// A replay in progress.
 #[derive(Clone, Debug)]
@@ -21,6 +24,8 @@ pub struct Replay {
     /// How far the token has travelled towards this step's node, 0 to 1.
     pub travel: f32,
     pub playing: bool,
+    /// How fast it plays: one of [`SPEEDS`].
+    pub speed: f32,
 }
 
 impl Replay {
@@ -30,6 +35,7 @@ impl Replay {
             step: 0,
             travel: 1.0,
             playing: true,
+            speed: 1.0,
         }
     }
 
@@ -58,7 +64,7 @@ impl Replay {
         if !self.playing {
             return;
         }
-        self.travel += dt / STEP_SECONDS;
+        self.travel += dt * self.speed / STEP_SECONDS;
         if self.travel >= 1.0 {
             self.travel = 1.0;
             if self.step + 1 < self.steps() {
@@ -96,19 +102,22 @@ impl Replay {
                 .map(|e| e.id.clone()),
             _ => None,
         };
-        let refused = self
-            .finding
-            .evidence
-            .get(self.step)
-            .is_some_and(|s| s.outcome.starts_with("refused"));
+        let step = self.finding.evidence.get(self.step);
         ReplayMark {
             from,
             to,
             edge,
             t: self.travel,
-            refused,
+            refused: step.is_some_and(|s| s.outcome.starts_with("refused")),
+            attacker: step.is_some_and(|s| is_attacker(&s.actor)),
         }
     }
+}
+
+/// Whether a trace step's actor is the attacker (everyone else — the user, an admin, the
+/// engine, the drawing — acts legitimately).
+pub fn is_attacker(actor: &str) -> bool {
+    actor == "attacker"
 }
 
 /// The replay bar: the clock, the current step and its decision, and the controls. Returns
@@ -158,16 +167,30 @@ pub fn replay_ui(ui: &mut egui::Ui, replay: &mut Replay) -> bool {
             replay.travel = 1.0;
             replay.playing = false;
         }
+        let speed = ui.label("Speed");
+        egui::ComboBox::from_id_salt("replay-speed")
+            .width(56.0)
+            .selected_text(speed_text(replay.speed))
+            .show_ui(ui, |ui| {
+                for s in SPEEDS {
+                    ui.selectable_value(&mut replay.speed, s, speed_text(s));
+                }
+            })
+            .response
+            .labelled_by(speed.id);
         if ui.button("Close replay").clicked() {
             keep = false;
         }
     });
     if let Some(s) = replay.finding.evidence.get(replay.step) {
         let refused = s.outcome.starts_with("refused");
-        let color = if refused {
-            ui.visuals().warn_fg_color
-        } else {
-            ui.visuals().error_fg_color
+        // Alarm only where the attacker got through; a refused attacker is a defence that held,
+        // and the user's own steps are neutral (their refusals are friction).
+        let color = match (is_attacker(&s.actor), refused) {
+            (true, false) => ui.visuals().error_fg_color,
+            (true, true) => egui::Color32::from_rgb(40, 150, 70),
+            (false, true) => ui.visuals().warn_fg_color,
+            (false, false) => ui.visuals().text_color(),
         };
         ui.horizontal_wrapped(|ui| {
             ui.label(RichText::new(format!("{}: {}", s.actor, s.action)).strong());
@@ -175,4 +198,12 @@ pub fn replay_ui(ui: &mut egui::Ui, replay: &mut Replay) -> bool {
         });
     }
     keep
+}
+
+fn speed_text(speed: f32) -> String {
+    if speed < 1.0 {
+        "½×".to_owned()
+    } else {
+        format!("{speed}×")
+    }
 }

@@ -11,8 +11,8 @@ use std::time::Duration;
 use egui::{Color32, RichText, ScrollArea};
 use egui_plot::{Bar, BarChart, Line, Plot, PlotPoints};
 
-use super::document::{Command, NodeEdit};
 use crate::compile::{self, Profile};
+use crate::editor::{Command, NodeEdit};
 use crate::export::geometry::severity_color;
 use crate::model::{Map, NodeId, NodeKind, Span};
 use crate::report::{Comparison, Finding, How, Report, Severity};

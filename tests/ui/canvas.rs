@@ -11,11 +11,10 @@ use std::time::Duration;
 use egui::{Event, Key, Modifiers, PointerButton, Pos2, Rect, vec2};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
+use sessionmap::editor::{Selection, copy_selection};
 use sessionmap::export::geometry::{self, Theme};
 use sessionmap::model::{self, Map, NodeId, NodeKind, Trigger};
-use sessionmap::ui::{
-    Editor, EditorOptions, Selection, Startup, copy_selection, screen_from_scene,
-};
+use sessionmap::ui::{Editor, EditorOptions, Startup, screen_from_scene};
 
 fn window(editor: Editor) -> Harness<'static, Editor> {
     window_of_size(editor, egui::vec2(1400.0, 860.0))
@@ -401,4 +400,112 @@ fn a_large_map_opens_with_the_minimap_and_clicking_it_moves_the_view() {
         after.translation.x > before.translation.x && after.translation.y > before.translation.y,
         "the view moved up and left: {before:?} → {after:?}"
     );
+}
+
+#[test]
+fn escape_closes_an_open_menu_and_leaves_the_selection_alone() {
+    let mut harness = banking();
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    harness.run();
+    let selected = harness.state().selection().len();
+    assert!(selected > 0, "Ctrl+A selected the map");
+    harness.get_by_label("Edit").click();
+    harness.run();
+    assert!(
+        harness.query_by_label_contains("Select all").is_some(),
+        "the Edit menu is open"
+    );
+    harness.key_press(Key::Escape);
+    harness.run();
+    harness.run();
+    assert!(
+        harness.query_by_label_contains("Select all").is_none(),
+        "Escape closed the Edit menu"
+    );
+    assert_eq!(
+        harness.state().selection().len(),
+        selected,
+        "that Escape was the menu's, not a deselect"
+    );
+}
+
+/// Every text the window painted inside `area` (screen points), with its size on the screen:
+/// the font size times the scale the canvas's zoom applied to its rows.
+fn painted_text_sizes(harness: &Harness<'_, Editor>, area: Rect) -> Vec<(f32, String)> {
+    fn walk(shape: &egui::Shape, area: Rect, out: &mut Vec<(f32, String)>) {
+        match shape {
+            egui::Shape::Vec(shapes) => {
+                for s in shapes {
+                    walk(s, area, out);
+                }
+            }
+            egui::Shape::Text(t) => {
+                let galley = &t.galley;
+                let Some(section) = galley.job.sections.first() else {
+                    return;
+                };
+                for placed in &galley.rows {
+                    let glyphs = &placed.row.glyphs;
+                    let text: String = glyphs.iter().map(|g| g.chr).collect();
+                    // A row's size leaves out trailing spaces.
+                    let (Some(first), Some(last)) = (
+                        glyphs.first(),
+                        glyphs.iter().rev().find(|g| !g.chr.is_whitespace()),
+                    ) else {
+                        continue;
+                    };
+                    // Glyphs keep their laid-out positions; the row's size is scaled with the
+                    // canvas: their ratio is the zoom the text is painted at.
+                    let laid_out = last.pos.x + last.advance_width - first.pos.x;
+                    if laid_out < 20.0 || text.trim().is_empty() || !area.contains(t.pos) {
+                        continue;
+                    }
+                    let scale = placed.row.size.x / laid_out;
+                    out.push((section.format.font_id.size * scale, text));
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    for clipped in &harness.output().shapes {
+        walk(&clipped.shape, area, &mut out);
+    }
+    out
+}
+
+#[test]
+fn after_fit_every_template_s_canvas_text_is_at_least_11_px_on_screen() {
+    for t in sessionmap::templates::ALL {
+        let editor = Editor::open(&Startup::File(t.path()), EditorOptions::default());
+        let mut harness = window(editor);
+        settle(&mut harness);
+        harness.key_press(Key::F);
+        settle(&mut harness);
+        let diagram = geometry::diagram(map(&harness), Theme::Light);
+        let to_screen = screen_from_scene(&harness.ctx).expect("drawn");
+        let bounds = Rect::from_min_max(
+            to_screen * diagram.bounds.min,
+            to_screen * diagram.bounds.max,
+        );
+        let sizes = painted_text_sizes(&harness, bounds);
+        assert!(
+            sizes.len() > map(&harness).nodes.len(),
+            "{}: the canvas shows its labels ({} texts)",
+            t.name,
+            sizes.len()
+        );
+        let smallest = sizes
+            .iter()
+            .min_by(|a, b| a.0.total_cmp(&b.0))
+            .expect("texts");
+        // Measured on rows at least 20 points long, the ratio is good to about 0.5 %.
+        assert!(
+            smallest.0 >= 10.95,
+            "{}: {:?} is painted at {:.3} px",
+            t.name,
+            smallest.1,
+            smallest.0
+        );
+    }
 }

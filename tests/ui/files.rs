@@ -4,8 +4,9 @@
 use egui::{Key, Modifiers};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
+use sessionmap::editor::{Command, write_recovery};
 use sessionmap::model;
-use sessionmap::ui::{Command, Editor, EditorOptions, Startup, write_recovery};
+use sessionmap::ui::{Editor, EditorOptions, Startup};
 
 fn window(editor: Editor) -> Harness<'static, Editor> {
     let mut harness = Harness::builder()

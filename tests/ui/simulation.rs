@@ -63,8 +63,8 @@ fn the_quick_simulation_of_the_legacy_shop_shows_its_gaps_and_a_finding_selects_
 
 #[test]
 fn pinning_policy_a_then_fixing_logout_shows_the_attack_that_stopped_working() {
+    use sessionmap::editor::{Command, NodeEdit};
     use sessionmap::model::NodeKind;
-    use sessionmap::ui::{Command, NodeEdit};
     let (editor, _file, _dir) = legacy_shop();
     let mut harness = Harness::builder()
         .with_size(egui::vec2(1600.0, 1000.0))
@@ -135,6 +135,37 @@ fn a_finding_replays_on_the_canvas_step_by_step_with_its_clock() {
         mark.from, replay.finding.evidence[0].node,
         "coming from the previous one"
     );
+    // The replay bar sits just above the status bar.
+    let bar = harness.get_by_label("Close replay").rect();
+    let status = harness.get_by_label_contains("static findings").rect();
+    assert!(bar.bottom() <= status.top(), "{bar:?} above {status:?}");
+    // Only the attacker getting through is drawn in alarm red: the user's sign-in is not.
+    let alarm = egui::Color32::from_rgb(220, 60, 40);
+    let marks: Vec<_> = (0..replay.finding.evidence.len())
+        .map(|i| {
+            let mut r = replay.clone();
+            r.step = i;
+            r.travel = 1.0;
+            (i, r.mark(harness.state().document().map()))
+        })
+        .collect();
+    let (users, attackers): (Vec<_>, Vec<_>) = marks.iter().partition(|(_, m)| !m.attacker);
+    assert!(!users.is_empty() && !attackers.is_empty(), "{marks:?}");
+    for (i, m) in &users {
+        assert_ne!(m.color(), alarm, "the user's step {i} is not an alarm");
+    }
+    assert!(
+        attackers
+            .iter()
+            .any(|(_, m)| !m.refused && m.color() == alarm),
+        "the replayed cookie is accepted, in red: {attackers:?}"
+    );
+    // A slower or faster replay.
+    harness.get_by_label("Speed").click();
+    harness.run();
+    harness.get_by_label("2×").click();
+    harness.run();
+    assert_eq!(harness.state().replay().expect("open").speed, 2.0);
     harness.get_by_label("Copy as sequence diagram").click();
     harness.step();
     let copied = harness.output().platform_output.commands.iter().any(
@@ -248,7 +279,7 @@ fn an_edit_after_a_full_run_keeps_it_marked_out_of_date_until_the_next_run() {
     // A small edit: the full run stays, marked out of date, and can be shown again.
     harness
         .state_mut()
-        .apply([sessionmap::ui::Command::SetTitle(
+        .apply([sessionmap::editor::Command::SetTitle(
             "Legacy web shop (nudged)".to_owned(),
         )]);
     settle(&mut harness);

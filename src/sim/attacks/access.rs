@@ -140,6 +140,7 @@ pub(super) fn evict_victim(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
 
 pub(super) fn hijack_sensitive_action(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
     let sensitive = lab.info.sensitive.clone()?;
+    let reauth = lab.reauth_of(&sensitive);
     let s = victim_session(lab)?;
     let victim = lab.victim;
     let pace = lab.active_pace();
@@ -155,13 +156,12 @@ pub(super) fn hijack_sensitive_action(lab: &mut Lab<'_, '_>) -> Option<Attempt> 
         "attacker",
         format!("rides the session (XSS) to {}", lab.label(&sensitive)),
         &sensitive,
-        |e| e.sensitive_action(&cred, &NEARBY),
+        |e| e.sensitive_action_with(&cred, &NEARBY, reauth),
         |a| accepted_as(victim, a.user),
     );
-    let drawn = !lab.info.sources.of(Setting::Reauth).is_empty()
-        && lab.info.policy.reauth.max_auth_age.is_some();
-    let mut nodes = lab.info.from(Setting::Reauth);
-    nodes.push(sensitive.clone());
+    // This action's own rule decides, and this action is the node to change.
+    let drawn = reauth.max_auth_age.is_some();
+    let nodes = vec![sensitive.clone()];
     if r.is_ok() && !drawn {
         return Some(Attempt::found(lab.observe(
             Gap::ReauthSensitiveNone,
@@ -190,7 +190,7 @@ pub(super) fn hijack_sensitive_action(lab: &mut Lab<'_, '_>) -> Option<Attempt> 
         "attacker",
         format!("11 hours after sign-in, goes to {}", lab.label(&sensitive)),
         &sensitive,
-        |e| e.sensitive_action(&cred, &NEARBY),
+        |e| e.sensitive_action_with(&cred, &NEARBY, reauth),
         |a| accepted_as(victim, a.user),
     );
     if late.is_ok() {

@@ -468,7 +468,19 @@ pub(super) fn before_completion(
     explanation: &str,
 ) -> Option<Attempt> {
     let victim = lab.victim;
-    let issued = lab.sign_in(victim, ELSEWHERE, how).ok()?;
+    // The entry the attacker came through is the one that hands out the early session: the
+    // finding blames it alone, not every entry that sets an account state.
+    let entry = how.at.clone();
+    let issued = lab
+        .sign_in(
+            victim,
+            ELSEWHERE,
+            SignIn {
+                by: Some("attacker"),
+                ..how
+            },
+        )
+        .ok()?;
     lab.wait(pause);
     let used = lab.present(
         "attacker",
@@ -481,7 +493,7 @@ pub(super) fn before_completion(
         lab,
         used.is_ok(),
         Gap::SessPreverify,
-        lab.info.from(Setting::AccountState),
+        entry.map_or_else(|| lab.info.from(Setting::AccountState), |n| vec![n]),
         explanation,
     )
 }

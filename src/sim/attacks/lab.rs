@@ -159,11 +159,11 @@ impl Lab<'_, '_> {
         client: Client<'_>,
         how: SignIn<'_>,
     ) -> Result<Issued, Rejection> {
-        let actor = if user == self.victim {
+        let actor = how.by.unwrap_or(if user == self.victim {
             "user"
         } else {
             "attacker"
-        };
+        });
         let node = how
             .at
             .clone()
@@ -442,6 +442,14 @@ pub(super) fn copied(lab: &mut Lab<'_, '_>, how: &str) -> Option<Issued> {
 
 impl Lab<'_, '_> {
     /// What a drawn logout node does (its own endpoint, as the plan says).
+    /// The re-authentication rule of the sensitive action at `node` (its own, as drawn).
+    pub(super) fn reauth_of(&self, node: &NodeId) -> crate::engine::ReauthPolicy {
+        match self.world.op(node) {
+            Op::Sensitive(reauth) => reauth,
+            _ => self.info.policy.reauth,
+        }
+    }
+
     pub(super) fn logout_endpoint(&self, node: &NodeId) -> LogoutEndpoint {
         match self.world.op(node) {
             Op::Logout(endpoint) => endpoint,

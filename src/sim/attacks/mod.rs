@@ -123,6 +123,9 @@ struct SignIn<'s> {
     idp: Option<IdpSessionId>,
     at: Option<NodeId>,
     device: Option<&'static str>,
+    /// Who the trace says signs in, where it is not simply the victim or another account
+    /// (an attacker with the victim's password signs in as the victim).
+    by: Option<&'static str>,
 }
 
 struct Probe {
@@ -170,79 +173,165 @@ fn proven(
     })
 }
 
+/// Which drawn nodes a scene is played at. Most scenes play once per flow; a scene about a
+/// logout, an account disable or a sensitive action plays once for each such node of the flow
+/// that does something different (a client-only "start over" beside a server-side sign-out is
+/// its own attempt, and its own finding).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Each {
+    Flow,
+    Logout,
+    Disable,
+    Sensitive,
+}
+
 /// The strategies: name (the metrics key), whether it is an attack (counted in attack success)
-/// or a probe of what legitimate use allows, and the scene. A scene returns `None` when the
-/// drawing does not offer what it needs.
-const SCENES: &[(&str, bool, Scene)] = &[
-    ("predict-id", true, identity::predict_id),
-    ("made-up-id", true, identity::made_up_id),
-    ("plant-id", true, identity::plant_id),
-    ("stale-privileges", true, identity::stale_privileges),
-    ("skip-verification", true, identity::skip_verification),
-    ("skip-mfa", true, identity::skip_mfa),
-    ("skip-reset", true, identity::skip_reset),
-    ("idle-user", false, timeouts::idle_user),
-    ("always-active", false, timeouts::always_active),
-    ("pinging-tab", false, timeouts::pinging_tab),
+/// or a probe of what legitimate use allows, which nodes it is played at, and the scene. A scene
+/// returns `None` when the drawing does not offer what it needs.
+const SCENES: &[(&str, bool, Each, Scene)] = &[
+    ("predict-id", true, Each::Flow, identity::predict_id),
+    ("made-up-id", true, Each::Flow, identity::made_up_id),
+    ("plant-id", true, Each::Flow, identity::plant_id),
+    (
+        "stale-privileges",
+        true,
+        Each::Flow,
+        identity::stale_privileges,
+    ),
+    (
+        "skip-verification",
+        true,
+        Each::Flow,
+        identity::skip_verification,
+    ),
+    ("skip-mfa", true, Each::Flow, identity::skip_mfa),
+    ("skip-reset", true, Each::Flow, identity::skip_reset),
+    ("idle-user", false, Each::Flow, timeouts::idle_user),
+    ("always-active", false, Each::Flow, timeouts::always_active),
+    ("pinging-tab", false, Each::Flow, timeouts::pinging_tab),
     (
         "replay-expired-cookie",
         true,
+        Each::Flow,
         timeouts::replay_expired_cookie,
     ),
-    ("remember-me-late", true, remember::remember_me_late),
+    (
+        "remember-me-late",
+        true,
+        Each::Flow,
+        remember::remember_me_late,
+    ),
     (
         "remember-me-other-device",
         true,
+        Each::Flow,
         remember::remember_me_other_device,
     ),
     (
         "remember-me-after-logout",
         true,
+        Each::Logout,
         remember::remember_me_after_logout,
     ),
     (
         "remember-me-sensitive",
         true,
+        Each::Sensitive,
         remember::remember_me_sensitive,
     ),
-    ("replay-after-logout", true, revocation::replay_after_logout),
+    (
+        "replay-after-logout",
+        true,
+        Each::Logout,
+        revocation::replay_after_logout,
+    ),
     (
         "refresh-after-logout",
         true,
+        Each::Logout,
         revocation::refresh_after_logout,
     ),
-    ("logout-everywhere", false, revocation::logout_everywhere),
+    (
+        "logout-everywhere",
+        false,
+        Each::Flow,
+        revocation::logout_everywhere,
+    ),
     (
         "replay-after-password-change",
         true,
+        Each::Flow,
         revocation::replay_after_password_change,
     ),
     (
         "replay-after-disable",
         true,
+        Each::Disable,
         revocation::replay_after_disable,
     ),
-    ("race-admin-kill", true, revocation::race_admin_kill),
+    (
+        "race-admin-kill",
+        true,
+        Each::Flow,
+        revocation::race_admin_kill,
+    ),
     (
         "replay-after-idp-logout",
         true,
+        Each::Flow,
         revocation::replay_after_idp_logout,
     ),
-    ("steal-xss", true, theft::steal_xss),
-    ("steal-network", true, theft::steal_network),
-    ("replay-from-elsewhere", true, theft::replay_from_elsewhere),
-    ("replay-far-away", true, theft::replay_far_away),
-    ("replay-days-later", true, theft::replay_days_later),
-    ("replay-expired-token", true, tokens::replay_expired_token),
-    ("forge-alg-none", true, tokens::forge_alg_none),
-    ("replay-hours-later", true, tokens::replay_hours_later),
-    ("reuse-refresh-token", true, tokens::reuse_refresh_token),
-    ("refresh-for-a-year", false, tokens::refresh_for_a_year),
-    ("stuff-credentials", true, access::stuff_credentials),
-    ("evict-victim", true, access::evict_victim),
+    ("steal-xss", true, Each::Flow, theft::steal_xss),
+    ("steal-network", true, Each::Flow, theft::steal_network),
+    (
+        "replay-from-elsewhere",
+        true,
+        Each::Flow,
+        theft::replay_from_elsewhere,
+    ),
+    ("replay-far-away", true, Each::Flow, theft::replay_far_away),
+    (
+        "replay-days-later",
+        true,
+        Each::Flow,
+        theft::replay_days_later,
+    ),
+    (
+        "replay-expired-token",
+        true,
+        Each::Flow,
+        tokens::replay_expired_token,
+    ),
+    ("forge-alg-none", true, Each::Flow, tokens::forge_alg_none),
+    (
+        "replay-hours-later",
+        true,
+        Each::Flow,
+        tokens::replay_hours_later,
+    ),
+    (
+        "reuse-refresh-token",
+        true,
+        Each::Flow,
+        tokens::reuse_refresh_token,
+    ),
+    (
+        "refresh-for-a-year",
+        false,
+        Each::Flow,
+        tokens::refresh_for_a_year,
+    ),
+    (
+        "stuff-credentials",
+        true,
+        Each::Flow,
+        access::stuff_credentials,
+    ),
+    ("evict-victim", true, Each::Flow, access::evict_victim),
     (
         "hijack-sensitive-action",
         true,
+        Each::Sensitive,
         access::hijack_sensitive_action,
     ),
 ];
@@ -277,52 +366,86 @@ pub(super) fn play(
         let Some(engine) = engines.get_mut(flow).and_then(Option::as_mut) else {
             continue;
         };
-        for &(name, is_attack, scene) in SCENES {
-            for _ in 0..attempts {
-                if control.is_cancelled() {
-                    return None;
-                }
-                // Each scene starts on a fresh morning.
-                let origin = (now / DAY + 1) * DAY;
-                let start = origin + 9 * HOUR + rng.random_range(0..HOUR);
-                let mut lab = Lab::new(
-                    world,
-                    flow,
-                    info,
-                    &mut *engine,
-                    clock,
-                    &mut *rng,
-                    (origin, start),
-                    next_user,
-                );
-                let attempt = scene(&mut lab);
-                now = lab.now;
-                next_user = lab.next_user;
-                result.events += lab.events() + 1;
-                let Some(attempt) = attempt else {
-                    break; // not offered by this flow's drawing: no further attempts
-                };
-                if is_attack {
-                    let stat = result.attacks.entry(name).or_default();
-                    stat.attempts += 1;
-                    stat.succeeded += u64::from(attempt.succeeded);
-                }
-                result.observations.extend(attempt.observations);
-                if let Some((window, open)) = attempt.exposure {
-                    if open {
-                        result.exposure_open += 1;
+        for &(name, is_attack, each, scene) in SCENES {
+            for variant in variants(world, info, each) {
+                let info = variant.as_ref().unwrap_or(info);
+                for _ in 0..attempts {
+                    if control.is_cancelled() {
+                        return None;
                     }
-                    result.exposure.push(window);
-                }
-                match attempt.latency {
-                    Some(Some(l)) => result.latency.push(l),
-                    Some(None) => result.latency_open += 1,
-                    None => {}
+                    // Each scene starts on a fresh morning.
+                    let origin = (now / DAY + 1) * DAY;
+                    let start = origin + 9 * HOUR + rng.random_range(0..HOUR);
+                    let mut lab = Lab::new(
+                        world,
+                        flow,
+                        info,
+                        &mut *engine,
+                        clock,
+                        &mut *rng,
+                        (origin, start),
+                        next_user,
+                    );
+                    let attempt = scene(&mut lab);
+                    now = lab.now;
+                    next_user = lab.next_user;
+                    result.events += lab.events() + 1;
+                    let Some(attempt) = attempt else {
+                        break; // not offered by this flow's drawing: no further attempts
+                    };
+                    if is_attack {
+                        let stat = result.attacks.entry(name).or_default();
+                        stat.attempts += 1;
+                        stat.succeeded += u64::from(attempt.succeeded);
+                    }
+                    result.observations.extend(attempt.observations);
+                    if let Some((window, open)) = attempt.exposure {
+                        if open {
+                            result.exposure_open += 1;
+                        }
+                        result.exposure.push(window);
+                    }
+                    match attempt.latency {
+                        Some(Some(l)) => result.latency.push(l),
+                        Some(None) => result.latency_open += 1,
+                        None => {}
+                    }
                 }
             }
         }
     }
     Some(())
+}
+
+/// The flows a scene is played in: the flow as it is (its first node of each kind), then, for a
+/// scene about one kind of node, the flow with each further node of that kind that does
+/// something different from those before it.
+fn variants(world: &World<'_>, info: &FlowInfo, each: Each) -> Vec<Option<FlowInfo>> {
+    let (nodes, current): (&[NodeId], &Option<NodeId>) = match each {
+        Each::Flow => return vec![None],
+        Each::Logout => (&info.logouts, &info.logout),
+        Each::Disable => (&info.disables, &info.account_disable),
+        Each::Sensitive => (&info.sensitives, &info.sensitive),
+    };
+    let mut out = vec![None];
+    let mut seen: Vec<crate::compile::Op> = current.iter().map(|n| world.op(n)).collect();
+    for node in nodes {
+        let op = world.op(node);
+        if seen.contains(&op) {
+            continue;
+        }
+        seen.push(op);
+        let mut variant = info.clone();
+        let slot = match each {
+            Each::Flow => unreachable!("returned above"),
+            Each::Logout => &mut variant.logout,
+            Each::Disable => &mut variant.account_disable,
+            Each::Sensitive => &mut variant.sensitive,
+        };
+        *slot = Some(node.clone());
+        out.push(Some(variant));
+    }
+    out
 }
 
 fn clock_now(clock: &ManualClock) -> u64 {

@@ -59,31 +59,45 @@ pub(super) fn remember_me_late(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
             Err(_) => return Some(Attempt::default()),
         }
     }
+    // "Never expires" is only claimed past every drawn lifetime: day 400, or a month after a
+    // drawn lifetime longer than that.
+    let drawn = lab.info.policy.remember_me.lifetime.map(ms);
+    let last_day = drawn.map_or(400, |d| (d / DAY + 30).max(400));
     let at = lab.now;
-    let day_400 = lab.origin + 400 * DAY + 9 * HOUR;
-    lab.wait(day_400.saturating_sub(at));
+    let late_probe = lab.origin + last_day * DAY + 9 * HOUR;
+    lab.wait(late_probe.saturating_sub(at));
     let r = auto_login(
         lab,
         "attacker",
-        "at the victim's computer, presents the remember-me token on day 400".into(),
+        format!("at the victim's computer, presents the remember-me token on day {last_day}"),
         &token,
         &LAPTOP,
     );
     if r.is_ok() {
+        let why = match drawn {
+            Some(d) => format!(
+                "the drawn lifetime of {} is not enforced: it still signs in on day {last_day}",
+                human_ms(d)
+            ),
+            None => format!("no lifetime is drawn: it still signs in on day {last_day}"),
+        };
         return Some(Attempt::found(lab.observe(
             Gap::RememberNoMax,
             nodes,
-            "The remember-me token never expires: it still signs in on day 400. Whoever \
-             copies it once has the account for good. Give it a lifetime (30 days at most).",
+            format!(
+                "The remember-me token never expires ({why}). Whoever copies it once has the \
+                 account for good. Give it a lifetime (30 days at most)."
+            ),
         )));
     }
     if late_ok {
         let profile = lab.world.config.profile.name;
         lab.trace.pop();
+        let lifetime = drawn.map_or_else(String::new, |d| format!(" (drawn: {})", human_ms(d)));
         return Some(Attempt::found(lab.observe(
             Gap::RememberTooLong,
             nodes,
-            format!("The remember-me token outlives what profile {profile} allows."),
+            format!("The remember-me token outlives what profile {profile} allows{lifetime}."),
         )));
     }
     Some(Attempt::default())
@@ -130,11 +144,24 @@ pub(super) fn remember_me_after_logout(lab: &mut Lab<'_, '_>) -> Option<Attempt>
         &LAPTOP,
     );
     if r.is_ok() {
+        let rm = lab.info.policy.remember_me;
+        if lab.logout_endpoint(&logout).invalidation
+            == crate::engine::LogoutInvalidation::ClientOnly
+            && rm.on_logout == crate::engine::RememberOnLogout::Revoke
+        {
+            // The token is drawn to end at logout, but this sign-out never tells the server:
+            // the cause is the client-only sign-out, which the replay-after-logout scene proves
+            // and reports (LOGOUT-SERVER-NOOP, at this logout); blaming the remember-me node
+            // would name the wrong cause.
+            return Some(Attempt {
+                succeeded: true,
+                ..Attempt::default()
+            });
+        }
         let mut nodes = lab.info.from(Setting::RememberMe);
         nodes.push(logout);
         // Quote rotation only where it is drawn off: the copy was never used before, so a
         // token that rotates on use is still the one the attacker holds.
-        let rm = lab.info.policy.remember_me;
         let explanation = if rm.rotate_on_use == crate::engine::RotateOnUse::Keep {
             "The remember-me token is never rotated and survives logout: a copy keeps signing \
              in after the victim logged out. Rotate it on use and revoke it at logout."
@@ -154,6 +181,7 @@ pub(super) fn remember_me_after_logout(lab: &mut Lab<'_, '_>) -> Option<Attempt>
 
 pub(super) fn remember_me_sensitive(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
     let sensitive = lab.info.sensitive.clone()?;
+    let reauth = lab.reauth_of(&sensitive);
     let (_, token) = remembered(lab)?;
     lab.wait(3 * DAY);
     let session = auto_login(
@@ -169,7 +197,7 @@ pub(super) fn remember_me_sensitive(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
         "attacker",
         format!("changes the email at {}", lab.label(&sensitive)),
         &sensitive,
-        |e| e.sensitive_action(&session.credential.value, &LAPTOP),
+        |e| e.sensitive_action_with(&session.credential.value, &LAPTOP, reauth),
         |a| accepted_as(victim, a.user),
     );
     if r.is_ok() {

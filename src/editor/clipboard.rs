@@ -9,69 +9,37 @@
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use thiserror::Error;
 
 use super::document::{Command, Selection, unique_id};
-use super::layout::lane_at;
 use crate::model::{
-    self, Edge, EdgeId, FORMAT_VERSION, Map, Node, NodeId, Pos, StickyNote, ron_options, ron_text,
+    self, EdgeId, FORMAT_VERSION, Fragment, Map, NodeId, Pos, ron_options, ron_text,
 };
 
-/// Clipboard contents: nodes, the edges between them and sticky notes.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Fragment {
-    /// The map format the items are written in.
-    pub format_version: u32,
-    #[serde(default)]
-    pub nodes: Vec<Node>,
-    #[serde(default)]
-    pub edges: Vec<Edge>,
-    #[serde(default)]
-    pub notes: Vec<StickyNote>,
-}
-
-impl Default for Fragment {
-    fn default() -> Self {
-        Fragment {
-            format_version: FORMAT_VERSION,
-            nodes: Vec::new(),
-            edges: Vec::new(),
-            notes: Vec::new(),
-        }
-    }
-}
-
-impl Fragment {
-    /// The selected nodes and notes of `map`, with every edge between two selected nodes (a
-    /// selected edge whose ends are not both selected would dangle, so it is left out).
-    pub fn of_selection(map: &Map, selection: &Selection) -> Self {
-        Fragment {
-            format_version: FORMAT_VERSION,
-            nodes: map
-                .nodes
-                .iter()
-                .filter(|n| selection.nodes.contains(&n.id))
-                .cloned()
-                .collect(),
-            edges: map
-                .edges
-                .iter()
-                .filter(|e| selection.nodes.contains(&e.from) && selection.nodes.contains(&e.to))
-                .cloned()
-                .collect(),
-            notes: map
-                .notes
-                .iter()
-                .filter(|n| selection.notes.contains(&n.id))
-                .cloned()
-                .collect(),
-        }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.nodes.is_empty() && self.notes.is_empty()
+/// The selected nodes and notes of `map`, with every edge between two selected nodes (a
+/// selected edge whose ends are not both selected would dangle, so it is left out).
+pub fn fragment_of_selection(map: &Map, selection: &Selection) -> Fragment {
+    Fragment {
+        format_version: FORMAT_VERSION,
+        nodes: map
+            .nodes
+            .iter()
+            .filter(|n| selection.nodes.contains(&n.id))
+            .cloned()
+            .collect(),
+        edges: map
+            .edges
+            .iter()
+            .filter(|e| selection.nodes.contains(&e.from) && selection.nodes.contains(&e.to))
+            .cloned()
+            .collect(),
+        notes: map
+            .notes
+            .iter()
+            .filter(|n| selection.notes.contains(&n.id))
+            .cloned()
+            .collect(),
     }
 }
 
@@ -104,7 +72,7 @@ const GAP: f32 = 40.0;
 
 /// The selection as clipboard text.
 pub fn copy_selection(map: &Map, selection: &Selection) -> Result<String, ClipboardError> {
-    ron_text(&Fragment::of_selection(map, selection))
+    ron_text(&fragment_of_selection(map, selection))
         .map_err(|e| ClipboardError::Serialise(e.to_string()))
 }
 
@@ -138,7 +106,7 @@ pub fn paste(map: &Map, text: &str, at: Option<Pos>) -> Result<Command, Clipboar
         node.pos = Pos(node.pos.0 + dx, node.pos.1 + dy);
         // Dropped somewhere else, a node belongs to the lane it now sits in.
         if at.is_some() && !map.lanes.is_empty() {
-            node.lane = lane_at(map, node.pos.1 + node.size.1 / 2.0);
+            node.lane = map.lane_at(node.pos.1 + node.size.1 / 2.0);
         }
     }
     for note in &mut fragment.notes {

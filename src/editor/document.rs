@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
-use super::clipboard::Fragment;
+use crate::model::Fragment;
 use crate::model::{
     self, Diagnostic, Edge, EdgeId, Lane, LaneId, LoadError, Loaded, Map, Node, NodeId, NodeKind,
     NoteColor, Persona, Pos, SaveError, Size, StickyNote, Trigger,
@@ -556,7 +556,7 @@ fn slug(text: &str, fallback: &str) -> String {
 
 /// `base` if it is free, else the first free `STEM-2`, `STEM-3`... where STEM is `base` without
 /// a numeric suffix (so a copy of `login-2` becomes `login-3`, not `login-2-2`).
-pub(crate) fn unique_id(base: &str, taken: impl Fn(&str) -> bool) -> String {
+pub fn unique_id(base: &str, taken: impl Fn(&str) -> bool) -> String {
     if !taken(base) {
         return base.to_owned();
     }

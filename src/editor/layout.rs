@@ -38,15 +38,6 @@ pub fn auto_layout(map: &Map, scope: Option<&Selection>) -> Option<Command> {
     Some(graph.place(map, scope.is_some(), &columns))
 }
 
-/// The lane whose band contains the height `y`, if any (where a node dropped at `y` belongs).
-pub fn lane_at(map: &Map, y: f32) -> Option<LaneId> {
-    map.lanes
-        .iter()
-        .zip(map.lane_tops())
-        .find(|(lane, top)| y >= *top && y < top + lane.height)
-        .map(|(lane, _)| lane.id.clone())
-}
-
 /// Nodes whose label, id, kind name or summary matches `query` (case-insensitive), best
 /// first: an exact label, a label starting with the query, an exact id, a word of the label,
 /// ... down to every word of the query appearing somewhere. Ties keep map order.
