@@ -11,6 +11,7 @@ pub mod editor;
 pub mod engine;
 pub mod export;
 pub mod model;
+pub mod probe;
 pub mod report;
 pub mod sim;
 pub mod templates;

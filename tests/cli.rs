@@ -165,7 +165,39 @@ fn validate_lists_every_inconsistency_with_its_location() {
         .filter(|l| l.starts_with(&format!("{file}:")) && l.contains("error:"))
         .count();
     assert_eq!(located, 2, "{err}");
-    assert!(err.contains("2 problems"), "{err}");
+    assert!(err.contains("2 errors found"), "{err}");
+}
+
+#[test]
+fn validate_also_prints_what_the_compiler_warns_of_a_consistent_map() {
+    use sessionmap::model::{self, NodeId};
+    let mut map = sessionmap::templates::find("banking")
+        .expect("bundled")
+        .load()
+        .expect("loads")
+        .map;
+    let mut second = map.node(&NodeId::from("idle")).expect("idle").clone();
+    second.id = NodeId::from("idle-2");
+    if let model::NodeKind::IdleTimeout { after, .. } = &mut second.kind {
+        *after = model::Span::Minutes(60);
+    }
+    map.nodes.push(second);
+    let mut attach = map
+        .edges
+        .iter()
+        .find(|e| e.id.as_str() == "idle-accounts")
+        .expect("edge")
+        .clone();
+    attach.id = model::EdgeId::from("idle-2-accounts");
+    attach.from = NodeId::from("idle-2");
+    map.edges.push(attach);
+    let (out, file) = validate_text(model::to_ron(&map).expect("serialises").as_bytes());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!("{file}: warning:")) && err.contains("contradicting idle timeout"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -294,7 +294,7 @@ rows! {
     a_demoted_admins_session_keeps_the_admin_role: Row {
         id: "SESS-PRIV-STALE", base: SERVER, fix: BASE,
         gap: |m| set(m, "demote", "PrivilegeChange(rotation: Keep, reloads_privileges: false)"),
-        evidence: &["removes the victim's administrator role", "admin action", "accepted"],
+        evidence: &["changes the user's role from administrator to user", "admin action", "accepted"],
     };
     a_full_session_before_email_verification_opens_protected_pages: Row {
         id: "SESS-PREVERIFY", base: SERVER, fix: BASE,
@@ -1653,5 +1653,55 @@ fn an_idp_logout_ignored_by_one_provider_blames_that_provider_not_the_one_that_h
             .any(|s| s.action.contains("Sign in with Google")),
         "the victim signed in with Google: {:?}",
         f.evidence
+    );
+}
+
+#[test]
+fn a_second_password_change_that_keeps_other_sessions_is_found_and_blamed() {
+    let m = server_with(
+        r#"(id: "pin-kiosk", label: "Change PIN at the kiosk", kind: PasswordChange(ends_other_sessions: false, revokes_refresh_tokens: true), lane: "users", pos: (1250.0, 0.0))"#,
+        ("page", "pin-kiosk"),
+    );
+    let plan = compile::compile(&m);
+    assert!(
+        !plan
+            .diagnostics
+            .iter()
+            .any(|d| d.message.contains("password change")),
+        "two password changes are a design, not a contradiction: {:?}",
+        plan.diagnostics
+    );
+    let out = simulate(&m);
+    let f = the(&out, "CRED-CHANGE-SURVIVE");
+    assert_eq!(f.nodes[0].as_str(), "pin-kiosk", "{:?}", f.nodes);
+    assert!(
+        !f.nodes.iter().any(|n| n.as_str() == "password"),
+        "{:?}",
+        f.nodes
+    );
+}
+
+#[test]
+fn a_script_readable_second_session_cookie_is_the_one_blamed_for_token_storage() {
+    let mut m = server_with(
+        r#"(id: "js-cookie", label: "Script cookie", kind: ClientStorage(holds: SessionId, location: Cookie((name: "__Host-jsid", secure: true, http_only: false, same_site: Lax, path: "/", domain: None, max_age: None))), lane: "users", pos: (750.0, 600.0))"#,
+        ("create", "js-cookie"),
+    );
+    if let Some(e) = m.edges.iter_mut().find(|e| e.id.as_str() == "e-added") {
+        e.trigger = model::Trigger::Attach;
+    }
+    let out = simulate(&m);
+    let f = the(&out, "TOKEN-STORAGE");
+    assert_eq!(
+        f.nodes[0].as_str(),
+        "js-cookie",
+        "{:?} {}",
+        f.nodes,
+        f.explanation
+    );
+    assert!(
+        !f.nodes.iter().any(|n| n.as_str() == "cookie"),
+        "{:?}",
+        f.nodes
     );
 }

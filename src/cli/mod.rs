@@ -103,6 +103,29 @@ enum Command {
         #[command(flatten)]
         report: ReportArgs,
     },
+    /// Check a running application against its map: sign in, replay the old cookie after
+    /// sign-out, present a pre-login id at sign-in, read the cookie as sent and sample fresh ids,
+    /// over HTTP, and say for each drawn setting whether the application matches the drawing or
+    /// drifts from it. Findings use the catalogue's ids, with the exchanges as evidence.
+    ///
+    /// Only the target's origin is contacted; anything but a loopback address needs
+    /// --allow-remote. Exit code 1 when a finding is at or above --fail-on; 2 for bad input or an
+    /// application that could not be probed.
+    Probe {
+        /// The map file (.ron) the application should follow.
+        file: PathBuf,
+        /// The target file (RON) binding the map to real requests; `--init` writes an example.
+        #[arg(long, required_unless_present = "init")]
+        target: Option<PathBuf>,
+        /// Print a commented example target file for the map, and exit.
+        #[arg(long)]
+        init: bool,
+        /// Allow a target that is not on this machine (be sure you may probe it).
+        #[arg(long)]
+        allow_remote: bool,
+        #[command(flatten)]
+        report: ReportArgs,
+    },
     /// Export the map as a diagram for documentation. The map file is never changed.
     Export {
         /// The map file (.ron) to export.
@@ -213,6 +236,13 @@ pub fn run() -> ExitCode {
             force,
         }) => new_from_template(&template, &output, force),
         Some(Command::Validate { file }) => validate(&file),
+        Some(Command::Probe {
+            file,
+            target,
+            init,
+            allow_remote,
+            report,
+        }) => probe(&file, target.as_deref(), init, allow_remote, &report),
         Some(Command::Lint { file, report }) => lint(&file, &report),
         Some(Command::Simulate {
             file,
@@ -303,13 +333,24 @@ fn validate(file: &Path) -> ExitCode {
         .iter()
         .filter(|d| d.level == Level::Error)
         .count();
+    let warnings = loaded.diagnostics.len() - errors;
     if errors > 0 {
         eprintln!(
-            "sessionmap: {}: {errors} problem{} found",
+            "sessionmap: {}: {errors} error{}{} found",
             file.display(),
-            if errors == 1 { "" } else { "s" }
+            if errors == 1 { "" } else { "s" },
+            match warnings {
+                0 => String::new(),
+                1 => " and 1 warning".to_owned(),
+                n => format!(" and {n} warnings"),
+            }
         );
         return ExitCode::from(BAD_INPUT);
+    }
+    // What the compiler says of a consistent map (contradicting nodes, say), as `lint` and
+    // `simulate` print it.
+    for d in &compile::compile(&loaded.map).diagnostics {
+        eprintln!("{}: warning: {d}", file.display());
     }
     if let Some(old) = loaded.migrated_from {
         println!(
@@ -414,6 +455,56 @@ fn lint(file: &Path, args: &ReportArgs) -> ExitCode {
     report.locations = model::node_locations(&text);
     report.artifact = Artifact::locate(file, args.repo_root.as_deref());
     print!("{}", crate::report::render(&report, args.format));
+    findings_exit(report.fails_at(threshold))
+}
+
+fn probe(
+    file: &Path,
+    target: Option<&Path>,
+    init: bool,
+    allow_remote: bool,
+    args: &ReportArgs,
+) -> ExitCode {
+    let (profile, threshold) = match profile_and_threshold(args) {
+        Ok(checked) => checked,
+        Err(code) => return code,
+    };
+    let (map, text) = match load_consistent(file) {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
+    };
+    if init {
+        print!("{}", crate::probe::example_target(&map));
+        return ExitCode::SUCCESS;
+    }
+    let Some(target_file) = target else {
+        return fail("--target FILE is needed (or --init to write an example)");
+    };
+    let target_text = match std::fs::read_to_string(target_file) {
+        Ok(t) => t,
+        Err(e) => return fail(format!("{}: {e}", target_file.display())),
+    };
+    let target = match crate::probe::parse_target(&target_text, &target_file.display().to_string())
+    {
+        Ok(t) => t,
+        Err(e) => return fail(e),
+    };
+    let outcome = match crate::probe::probe(&map, &target, profile, allow_remote, &|var| {
+        std::env::var(var).ok()
+    }) {
+        Ok(outcome) => outcome,
+        Err(e) => return fail(format!("{}: {e}", target_file.display())),
+    };
+    let mut report = Report::new(
+        &map.title,
+        &file.display().to_string(),
+        profile.name,
+        outcome.findings.clone(),
+    )
+    .with_labels(&map);
+    report.locations = model::node_locations(&text);
+    report.artifact = Artifact::locate(file, args.repo_root.as_deref());
+    print!("{}", crate::probe::render(&report, &outcome, args.format));
     findings_exit(report.fails_at(threshold))
 }
 

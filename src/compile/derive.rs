@@ -694,20 +694,25 @@ fn endings(d: &mut Deriver<'_>) {
     d.policy.logout.everywhere = everywhere;
     d.policy.refresh.on_logout = refresh_on_logout;
 
-    if let Some((id, endpoint)) = d.one("password change", |k| match k {
+    // Each password change ends what it ends (its `Op` carries its endpoint, and the scenes play
+    // every one that differs); the policy's value, for the flow's description, is the weakest
+    // drawn, listed first.
+    let mut changes = d.all(|k| match k {
         NodeKind::PasswordChange {
             ends_other_sessions,
             revokes_refresh_tokens,
-        } => Some(super::ops::password_change_endpoint(
-            *ends_other_sessions,
-            *revokes_refresh_tokens,
-        )),
+        } => Some((*ends_other_sessions, *revokes_refresh_tokens)),
         _ => None,
-    }) {
-        d.policy.logout.on_credential_change = endpoint.sessions;
-        d.set_id(Setting::CredentialChange, &id);
+    });
+    changes.sort_by_key(|(_, strength)| *strength);
+    if let Some((_, (ends, revokes))) = changes.first() {
+        d.policy.logout.on_credential_change =
+            super::ops::password_change_endpoint(*ends, *revokes).sessions;
     }
-    d.offers.password_change = d.ids(|k| matches!(k, NodeKind::PasswordChange { .. }));
+    for (id, _) in &changes {
+        d.set_id(Setting::CredentialChange, id);
+    }
+    d.offers.password_change = changes.into_iter().map(|(id, _)| id).collect();
 
     let disables = d.operator(|k| match k {
         NodeKind::AccountDisable { ends_sessions } => Some(*ends_sessions),

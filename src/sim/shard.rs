@@ -45,11 +45,12 @@ pub(super) struct FlowInfo {
     pub logout: Option<NodeId>,
     pub logout_everywhere: Option<NodeId>,
     pub password_change: Option<NodeId>,
-    /// Every logout, account disable and sensitive action of the flow, in map order (the scenes
+    /// Every logout, account disable, sensitive action and password change of the flow (the scenes
     /// about one of them are played at each that does something different).
     pub logouts: Vec<NodeId>,
     pub disables: Vec<NodeId>,
     pub sensitives: Vec<NodeId>,
+    pub password_changes: Vec<NodeId>,
     /// Operator actions that reach the flow (the plan decides which).
     pub account_disable: Option<NodeId>,
     pub admin_revoke: Option<NodeId>,
@@ -88,6 +89,7 @@ impl FlowInfo {
             logouts: o.logout.clone(),
             disables: o.account_disable.clone(),
             sensitives: o.sensitive_actions.clone(),
+            password_changes: o.password_change.clone(),
             account_disable: first(&o.account_disable),
             admin_revoke: first(&o.admin_revoke),
             privilege_change: first(&o.privilege_change),
@@ -107,7 +109,6 @@ pub(super) fn ms(d: std::time::Duration) -> u64 {
 
 /// Everything the shards share, read-only.
 pub(super) struct World<'a> {
-    #[allow(dead_code)]
     pub map: &'a Map,
     pub flows: Vec<FlowInfo>,
     /// What each node does, as the plan says.

@@ -352,7 +352,10 @@ pub(super) fn stale_privileges(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
     lab.wait(10 * MINUTE);
     let _ = lab.act(
         "admin",
-        "removes the victim's administrator role",
+        format!(
+            "changes the user's role from administrator to user at {}",
+            lab.label(&change)
+        ),
         &change,
         |e| e.change_role(admin, Role::USER, None, &ELSEWHERE),
         |r| format!("role changed; {} other session(s) ended", r.ended),

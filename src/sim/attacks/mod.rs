@@ -174,7 +174,8 @@ fn proven(
 }
 
 /// Which drawn nodes a scene is played at. Most scenes play once per flow; a scene about a
-/// logout, an account disable or a sensitive action plays once for each such node of the flow
+/// logout, an account disable, a sensitive action or a password change plays once for each such
+/// node of the flow
 /// that does something different (a client-only "start over" beside a server-side sign-out is
 /// its own attempt, and its own finding).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -183,6 +184,7 @@ enum Each {
     Logout,
     Disable,
     Sensitive,
+    PasswordChange,
 }
 
 /// The strategies: name (the metrics key), whether it is an attack (counted in attack success)
@@ -260,7 +262,7 @@ const SCENES: &[(&str, bool, Each, Scene)] = &[
     (
         "replay-after-password-change",
         true,
-        Each::Flow,
+        Each::PasswordChange,
         revocation::replay_after_password_change,
     ),
     (
@@ -426,6 +428,7 @@ fn variants(world: &World<'_>, info: &FlowInfo, each: Each) -> Vec<Option<FlowIn
         Each::Logout => (&info.logouts, &info.logout),
         Each::Disable => (&info.disables, &info.account_disable),
         Each::Sensitive => (&info.sensitives, &info.sensitive),
+        Each::PasswordChange => (&info.password_changes, &info.password_change),
     };
     let mut out = vec![None];
     let mut seen: Vec<crate::compile::Op> = current.iter().map(|n| world.op(n)).collect();
@@ -441,6 +444,7 @@ fn variants(world: &World<'_>, info: &FlowInfo, each: Each) -> Vec<Option<FlowIn
             Each::Logout => &mut variant.logout,
             Each::Disable => &mut variant.account_disable,
             Each::Sensitive => &mut variant.sensitive,
+            Each::PasswordChange => &mut variant.password_change,
         };
         *slot = Some(node.clone());
         out.push(Some(variant));

@@ -173,7 +173,13 @@ pub(super) fn replay_after_password_change(lab: &mut Lab<'_, '_>) -> Option<Atte
     let victim = lab.victim;
     let stolen = lab.sign_in(victim, ELSEWHERE, SignIn::default()).ok()?;
     if let Some(step) = lab.trace.last_mut() {
-        step.action = "signs in as the victim with a phished password".into();
+        // Behind a required second factor, a phishing page relays the one-time code too.
+        step.action = if lab.info.mfa_login.is_some() && lab.info.password_alone.is_none() {
+            "signs in as the victim through a real-time phishing page (password and one-time code)"
+                .into()
+        } else {
+            "signs in as the victim with a phished password".into()
+        };
         step.actor = "attacker".into();
     }
     lab.wait(5 * MINUTE);

@@ -26,6 +26,34 @@ fn where_script_reads(c: &crate::engine::Credential) -> String {
     }
 }
 
+/// The drawn storage node of the cookie the credential came in (where two are drawn, the one
+/// the engine used), else every node that sets the cookie.
+pub(super) fn cookie_nodes(
+    lab: &Lab<'_, '_>,
+    credential: &crate::engine::Credential,
+) -> Vec<NodeId> {
+    let all = lab.info.from(Setting::Cookie);
+    let Some(Ok(cookie)) = credential.set_cookie.as_deref().map(SetCookie::parse) else {
+        return all;
+    };
+    let named: Vec<NodeId> = all
+        .iter()
+        .filter(|id| {
+            lab.world.map.node(id).is_some_and(|n| {
+                matches!(
+                    &n.kind,
+                    crate::model::NodeKind::ClientStorage {
+                        location: crate::model::Location::Cookie(c),
+                        ..
+                    } if c.name == cookie.name
+                )
+            })
+        })
+        .cloned()
+        .collect();
+    if named.is_empty() { all } else { named }
+}
+
 pub(super) fn sent_in_clear(c: &crate::engine::Credential) -> bool {
     c.set_cookie
         .as_deref()
@@ -64,7 +92,7 @@ pub(super) fn steal_xss(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
     if r.is_err() {
         return Some(Attempt::default());
     }
-    let mut nodes = lab.info.from(Setting::Cookie);
+    let mut nodes = cookie_nodes(lab, &s.credential);
     nodes.push(lab.info.create.clone());
     let kept = match s.credential.set_cookie.as_deref().map(SetCookie::parse) {
         Some(Ok(cookie)) => format!("in the cookie {} without HttpOnly", cookie.name),
