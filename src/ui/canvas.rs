@@ -854,12 +854,21 @@ impl SceneUi<'_> {
             let size = scene_font(fitted.size, self.zoom, self.min_text);
             if size <= fitted.size * 3.0 {
                 // At the drawn size the text is the geometry's fitted lines, as exported;
-                // enlarged for legibility it is wrapped again and may run past the note, so it
-                // is clipped to it.
+                // enlarged for legibility it is fitted again at that size, so what does not
+                // fit ends in "…" rather than in a line cut in half.
                 let text = if size == fitted.size {
                     fitted.lines.join("\n")
                 } else {
-                    note.text.clone()
+                    let inner = note.rect.shrink2(NOTE_PADDING);
+                    crate::export::measure::fit(
+                        &note.text,
+                        inner.width(),
+                        inner.height(),
+                        size,
+                        size,
+                    )
+                    .lines
+                    .join("\n")
                 };
                 let galley = painter.layout(
                     text,
