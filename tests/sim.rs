@@ -1509,8 +1509,13 @@ fn small_populations_are_cut_into_more_shards_without_changing_how_many_attacker
 
 /// The secure server-side map with one more node (written as in a map file) and one more edge,
 /// `from` → `to`.
-fn server_with(node: &str, (from, to): (&str, &str)) -> Map {
-    let source = SERVER
+fn server_with(node: &str, edge: (&str, &str)) -> Map {
+    map_with(SERVER, node, edge)
+}
+
+/// `base` with one more node and one more edge, `from` → `to`.
+fn map_with(base: &str, node: &str, (from, to): (&str, &str)) -> Map {
+    let source = base
         .replace("    ],\n    edges: [", &format!("        {node},\n    ],\n    edges: ["))
         .replace(
             "        (id: \"e1\",",
@@ -1701,6 +1706,42 @@ fn a_script_readable_second_session_cookie_is_the_one_blamed_for_token_storage()
     );
     assert!(
         !f.nodes.iter().any(|n| n.as_str() == "cookie"),
+        "{:?}",
+        f.nodes
+    );
+}
+
+#[test]
+fn a_second_refresh_endpoint_with_a_wide_grace_window_is_the_one_judged_and_blamed() {
+    let m = map_with(
+        HYBRID,
+        r#"(id: "widget-refresh", label: "Widget refresh", kind: TokenRefresh(rotation: Rotate(reuse_detection: true, grace_generations: 3), expiry: Absolute), lane: "users", pos: (500.0, 500.0))"#,
+        ("api", "widget-refresh"),
+    );
+    let out = simulate(&m);
+    let f = the(&out, "RT-GRACE-WIDE");
+    assert_eq!(f.nodes[0].as_str(), "widget-refresh", "{:?}", f.nodes);
+    let plan = compile::compile(&m);
+    assert!(
+        plan.diagnostics
+            .iter()
+            .any(|d| d.message.contains("the weakest, `widget-refresh`")),
+        "{:?}",
+        plan.diagnostics
+    );
+}
+
+#[test]
+fn a_second_remember_me_entry_that_is_not_device_bound_is_the_one_judged_and_blamed() {
+    let m = server_with(
+        r#"(id: "kiosk-remember", label: "Kiosk remember me", kind: RememberMe(device_bound: false, rotate_on_use: true, survives_logout: false, grants_sensitive_actions: false), lane: "users", pos: (0.0, 550.0))"#,
+        ("kiosk-remember", "create"),
+    );
+    let out = simulate(&m);
+    let f = the(&out, "REMEMBER-UNBOUND");
+    assert_eq!(f.nodes[0].as_str(), "kiosk-remember", "{:?}", f.nodes);
+    assert!(
+        !f.nodes.iter().any(|n| n.as_str() == "remember"),
         "{:?}",
         f.nodes
     );

@@ -196,6 +196,34 @@ impl Deriver<'_> {
         Some(first.clone())
     }
 
+    /// Like [`Self::one`], for a setting where the drawing may hold several nodes that differ
+    /// (two refresh endpoints, two remember-me entries): the weakest by `rank` (smallest first)
+    /// is what an attacker meets, so it decides the policy and is the node a finding blames;
+    /// a diagnostic says so.
+    fn weakest<T: PartialEq + Clone, K: Ord>(
+        &mut self,
+        what: &str,
+        pick: impl Fn(&NodeKind) -> Option<T>,
+        rank: impl Fn(&T) -> K,
+    ) -> Option<(NodeId, T)> {
+        let mut found = self.all(pick);
+        let first = found.first()?.1.clone();
+        if found.iter().any(|(_, t)| *t != first) {
+            found.sort_by_key(|(_, t)| rank(t));
+            let nodes: Vec<NodeId> = found.iter().map(|(id, _)| id.clone()).collect();
+            self.diagnostics.push(CompileDiagnostic {
+                message: format!(
+                    "{} {what} nodes of one flow differ; the weakest, `{}`, is the one an \
+                     attacker meets, so it is what the flow is simulated and judged by",
+                    nodes.len(),
+                    nodes[0]
+                ),
+                nodes,
+            });
+        }
+        found.into_iter().next()
+    }
+
     fn set_id(&mut self, setting: Setting, id: &NodeId) {
         self.sources.add(setting, id);
     }
@@ -426,20 +454,25 @@ fn timeouts(d: &mut Deriver<'_>) {
 
 /// Remember-me: offered only when its entry point is drawn; its lifetime only when attached.
 fn remember_me(d: &mut Deriver<'_>) {
-    let entry = d.one("remember-me", |k| match k {
-        NodeKind::RememberMe {
-            device_bound,
-            rotate_on_use,
-            survives_logout,
-            grants_sensitive_actions,
-        } => Some((
-            *device_bound,
-            *rotate_on_use,
-            *survives_logout,
-            *grants_sensitive_actions,
-        )),
-        _ => None,
-    });
+    let entry = d.weakest(
+        "remember-me",
+        |k| match k {
+            NodeKind::RememberMe {
+                device_bound,
+                rotate_on_use,
+                survives_logout,
+                grants_sensitive_actions,
+            } => Some((
+                *device_bound,
+                *rotate_on_use,
+                *survives_logout,
+                *grants_sensitive_actions,
+            )),
+            _ => None,
+        },
+        // Unbound, never rotated, surviving logout, granting everything: weakest first.
+        |&(bound, rotates, survives, grants)| (bound, rotates, !survives, !grants),
+    );
     let Some((id, (bound, rotates, survives, grants))) = entry else {
         return;
     };
@@ -559,10 +592,25 @@ fn tokens(d: &mut Deriver<'_>) {
         d.set_id(Setting::AccessLifetime, &id);
     }
 
-    let refresh = d.one("token refresh", |k| match k {
-        NodeKind::TokenRefresh { rotation, expiry } => Some((*rotation, *expiry)),
-        _ => None,
-    });
+    let refresh = d.weakest(
+        "token refresh",
+        |k| match k {
+            NodeKind::TokenRefresh { rotation, expiry } => Some((*rotation, *expiry)),
+            _ => None,
+        },
+        // Reusable before rotating; without reuse detection before with; a wider grace
+        // window before a narrower; a sliding expiry before an absolute one.
+        |(rotation, expiry)| {
+            let rotation = match rotation {
+                m::RefreshRotation::Reusable => (0, false, 0),
+                m::RefreshRotation::Rotate {
+                    reuse_detection,
+                    grace_generations,
+                } => (1, *reuse_detection, u8::MAX - *grace_generations),
+            };
+            (rotation, matches!(expiry, m::RefreshExpiry::Absolute))
+        },
+    );
     let refresh_lifetime = d
         .one("refresh token lifetime", lifetime(m::TokenKind::Refresh))
         .map(|(id, after)| (id, duration(after)));
