@@ -396,3 +396,57 @@ fn a_synthetic_map_has_exactly_the_requested_size_and_validates() {
         .collect();
     assert!(errors.is_empty(), "{errors:#?}");
 }
+
+/// The line (1-based) of the first occurrence of `needle` in `text`.
+fn line_of(text: &str, needle: &str) -> usize {
+    let at = text.find(needle).expect("present");
+    text[..at].matches('\n').count() + 1
+}
+
+#[test]
+fn a_remember_me_cookie_max_age_that_disagrees_with_the_drawn_lifetime_is_a_located_warning() {
+    let original = templates::find("content-site").expect("bundled").text;
+    let text = original.replace("max_age: Days(30)))),", "max_age: Days(90)))),");
+    assert_ne!(text, original);
+    let loaded = load(&text).expect("still loads");
+    let w = loaded
+        .diagnostics
+        .iter()
+        .find(|d| d.level == Level::Warning && d.message.contains("Max-Age"))
+        .unwrap_or_else(|| panic!("{:?}", loaded.diagnostics));
+    assert!(
+        w.message.contains("90 days") && w.message.contains("30 days"),
+        "{}",
+        w.message
+    );
+    assert_eq!(w.line, Some(line_of(&text, "max_age: Days(90)")), "{w}");
+    // Agreeing values say nothing.
+    let same = load(original).expect("loads");
+    assert!(same.diagnostics.is_empty(), "{:?}", same.diagnostics);
+}
+
+#[test]
+fn a_renewal_edge_later_than_the_access_token_lifetime_is_a_located_warning() {
+    let original = templates::find("spa-hybrid-tokens").expect("bundled").text;
+    let text = original.replace(
+        "trigger: After(Minutes(14)),",
+        "trigger: After(Minutes(20)),",
+    );
+    assert_ne!(text, original);
+    let loaded = load(&text).expect("still loads");
+    let w = loaded
+        .diagnostics
+        .iter()
+        .find(|d| d.level == Level::Warning && d.message.contains("renews the access token"))
+        .unwrap_or_else(|| panic!("{:?}", loaded.diagnostics));
+    assert!(
+        w.message.contains("20 min") && w.message.contains("15 min"),
+        "{}",
+        w.message
+    );
+    assert_eq!(
+        w.line,
+        Some(line_of(&text, "trigger: After(Minutes(20))")),
+        "{w}"
+    );
+}

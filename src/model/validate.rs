@@ -5,7 +5,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use super::locate::Locator;
-use super::{Behaviour, Group, Map, Span, Trigger};
+use super::{Behaviour, Credential, Group, Location, Map, NodeKind, Span, TokenKind, Trigger};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Level {
@@ -255,6 +255,8 @@ pub(super) fn validate_with_source(
         }
     }
 
+    drawn_twice(&mut c, map);
+
     let mut seen = Seen::default();
     for note in &map.notes {
         let nth = seen.see(note.id.as_str());
@@ -350,6 +352,88 @@ pub(super) fn validate_with_source(
     }
 
     c.out
+}
+
+/// Values drawn twice that disagree: a remember-me cookie's Max-Age against the remember-me
+/// lifetime node, and an access token's lifetime against the delay on the edge that renews it.
+/// The map still loads (each node says what it says); the warning points at the second value.
+fn drawn_twice(c: &mut Checker<'_>, map: &Map) {
+    let lifetimes: Vec<(&str, Span)> = map
+        .nodes
+        .iter()
+        .filter_map(|n| match n.kind {
+            NodeKind::RememberMeLifetime { after } => Some((n.id.as_str(), after)),
+            _ => None,
+        })
+        .collect();
+    for node in &map.nodes {
+        let NodeKind::ClientStorage {
+            holds: Credential::RememberMeToken,
+            location: Location::Cookie(cookie),
+        } = &node.kind
+        else {
+            continue;
+        };
+        let Some(max_age) = cookie.max_age else {
+            continue;
+        };
+        for &(lifetime_id, after) in &lifetimes {
+            if after.as_seconds() != max_age.as_seconds() {
+                c.report(
+                    Level::Warning,
+                    Some(place("nodes", node.id.as_str(), 0, Some("max_age"))),
+                    format!(
+                        "`{}`: the remember-me cookie's Max-Age is {max_age}, but the remember-me \
+                         lifetime `{lifetime_id}` says {after}; the browser keeps the cookie for \
+                         one while the server honours the token for the other — draw one value \
+                         (make them equal)",
+                        node.id
+                    ),
+                );
+            }
+        }
+    }
+
+    let access: Vec<(&str, Span)> = map
+        .nodes
+        .iter()
+        .filter_map(|n| match n.kind {
+            NodeKind::TokenLifetime {
+                token: TokenKind::Access,
+                after,
+            } => Some((n.id.as_str(), after)),
+            _ => None,
+        })
+        .collect();
+    let refreshes: HashSet<&str> = map
+        .nodes
+        .iter()
+        .filter(|n| matches!(n.kind, NodeKind::TokenRefresh { .. }))
+        .map(|n| n.id.as_str())
+        .collect();
+    for edge in &map.edges {
+        let Trigger::After(delay) = edge.trigger else {
+            continue;
+        };
+        if !refreshes.contains(edge.to.as_str()) {
+            continue;
+        }
+        for &(lifetime_id, after) in &access {
+            if delay.as_seconds() > after.as_seconds() {
+                c.report(
+                    Level::Warning,
+                    Some(place("edges", edge.id.as_str(), 0, Some("trigger"))),
+                    format!(
+                        "edge `{}` renews the access token after {delay}, but its lifetime \
+                         `{lifetime_id}` is {after}: the token expires before it is renewed, so \
+                         requests in between are refused — renew before it expires, or draw the \
+                         lifetime the application really uses",
+                        edge.id
+                    ),
+                );
+            }
+        }
+    }
 }
 
 fn list(ids: &HashSet<&str>) -> String {
