@@ -372,7 +372,7 @@ rows! {
             set(m, "email", "SensitiveAction(action: \"change email\", reauth: NotRequired)");
         },
         fix: Some(|m| set(m, "remember", "RememberMe(device_bound: true, rotate_on_use: true, survives_logout: false, grants_sensitive_actions: false)")),
-        evidence: &["remember-me signs it in", "changes the email", "accepted as the victim"],
+        evidence: &["remember-me signs it in", "does «Change email»", "accepted as the victim"],
     };
     a_client_only_logout_leaves_the_session_valid: Row {
         id: "LOGOUT-SERVER-NOOP", base: SERVER, fix: BASE,
@@ -421,7 +421,7 @@ rows! {
             set(m, "email", "SensitiveAction(action: \"change email\", reauth: RecentLogin(within: Hours(12)))");
             remove(m, "absolute");
         },
-        evidence: &["11 hours after sign-in", "accepted as the victim"],
+        evidence: &["11 h 59 min after sign-in", "accepted as the victim"],
     };
     unlimited_sessions_let_a_credential_stuffer_open_fifty: Row {
         id: "CONC-UNLIMITED", base: SERVER, fix: BASE,
@@ -1745,4 +1745,20 @@ fn a_second_remember_me_entry_that_is_not_device_bound_is_the_one_judged_and_bla
         "{:?}",
         f.nodes
     );
+}
+
+#[test]
+fn a_recent_login_window_of_two_hours_is_stale_and_one_of_minutes_is_not() {
+    let mut m = load(SERVER);
+    set(
+        &mut m,
+        "email",
+        "SensitiveAction(action: \"change email\", reauth: RecentLogin(within: Hours(2)))",
+    );
+    let out = simulate(&m);
+    let f = the(&out, "REAUTH-STALE");
+    assert_eq!(f.nodes[0].as_str(), "email", "{:?}", f.nodes);
+    assert!(f.explanation.contains("1 h 59 min"), "{}", f.explanation);
+    // The base map asks within 5 minutes: nothing stale.
+    assert_absent(&simulate(&load(SERVER)), &["REAUTH-STALE"]);
 }

@@ -901,10 +901,28 @@ fn stores(d: &mut Deriver<'_>) {
         e::Mechanism::ServerSide | e::Mechanism::ClientCookie => m::Credential::SessionId,
         e::Mechanism::SignedToken | e::Mechanism::Hybrid => m::Credential::AccessToken,
     };
-    let storages = d.all(|k| match k {
+    let mut storages = d.all(|k| match k {
         NodeKind::ClientStorage { holds, location } => Some((*holds, location.clone())),
         _ => None,
     });
+    // Where the session credential is drawn in more than one place, the weakest place is what
+    // a script or a thief meets: it is applied last (so it decides) and is the setting's one
+    // source, whatever the order of the nodes in the file.
+    let strength = |holds: m::Credential, location: &m::Location| -> u8 {
+        if holds != session_credential {
+            return 9;
+        }
+        match location {
+            m::Location::SecureDeviceStorage | m::Location::Memory => 4,
+            m::Location::Cookie(c) if c.http_only => 3,
+            m::Location::Cookie(_) => 2,
+            m::Location::LocalStorage | m::Location::SessionStorage | m::Location::UrlParameter => {
+                1
+            }
+        }
+    };
+    storages.sort_by_key(|(_, (holds, location))| std::cmp::Reverse(strength(*holds, location)));
+    let mut session_storage = None;
     let mut session_cookie_drawn = false;
     for (id, (holds, location)) in storages {
         let c = &mut d.policy.cookie;
@@ -950,8 +968,11 @@ fn stores(d: &mut Deriver<'_>) {
         // The setting is where the session credential is kept; remember-me and refresh
         // cookies are drawn too, but they are not it.
         if holds == session_credential {
-            d.set_id(Setting::Cookie, &id);
+            session_storage = Some(id);
         }
+    }
+    if let Some(id) = session_storage {
+        d.set_id(Setting::Cookie, &id);
     }
     if !session_cookie_drawn {
         d.diagnostics.push(CompileDiagnostic {

@@ -138,17 +138,46 @@ pub(super) fn evict_victim(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
     Some(Attempt::default())
 }
 
+/// A re-authentication window longer than this is not "recent".
+const STALE_AFTER: u64 = 30 * MINUTE;
+
 pub(super) fn hijack_sensitive_action(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
     let sensitive = lab.info.sensitive.clone()?;
     let reauth = lab.reauth_of(&sensitive);
+    // This action's own rule decides, and this action is the node to change.
+    let drawn = reauth.max_auth_age.map(ms);
+    let nodes = vec![sensitive.clone()];
+    // When the attacker comes back: with a window drawn, just inside it (a window of minutes
+    // is what "recent" means, so nothing to prove), or as long as the session can last;
+    // without one, late in the working day.
+    let session_ends = lab.info.policy.timeouts.absolute.map(ms);
+    let late_at = match (drawn, reauth.measured_from) {
+        (Some(window), crate::engine::AuthAge::LastAuthentication) => {
+            if window <= STALE_AFTER {
+                None
+            } else {
+                Some(
+                    window
+                        .min(session_ends.unwrap_or(u64::MAX))
+                        .saturating_sub(MINUTE),
+                )
+            }
+        }
+        _ => Some(11 * HOUR),
+    };
+    let first_at = late_at.map_or(HOUR, |late| late.min(HOUR));
     let s = victim_session(lab)?;
     let victim = lab.victim;
     let pace = lab.active_pace();
-    let cred = lab.stay_active(&s.credential.value, pace, HOUR).ok()?;
+    let cred = lab.stay_active(&s.credential.value, pace, first_at).ok()?;
     let node = lab.info.request.clone();
     lab.step(
         "user",
-        format!("works for an hour, a request every {}", human_ms(pace)),
+        format!(
+            "works for {}, a request every {}",
+            human_ms(first_at),
+            human_ms(pace)
+        ),
         "all accepted".into(),
         &node,
     );
@@ -159,10 +188,7 @@ pub(super) fn hijack_sensitive_action(lab: &mut Lab<'_, '_>) -> Option<Attempt> 
         |e| e.sensitive_action_with(&cred, &NEARBY, reauth),
         |a| accepted_as(victim, a.user),
     );
-    // This action's own rule decides, and this action is the node to change.
-    let drawn = reauth.max_auth_age.is_some();
-    let nodes = vec![sensitive.clone()];
-    if r.is_ok() && !drawn {
+    if r.is_ok() && drawn.is_none() {
         return Some(Attempt::found(lab.observe(
             Gap::ReauthSensitiveNone,
             nodes,
@@ -170,14 +196,34 @@ pub(super) fn hijack_sensitive_action(lab: &mut Lab<'_, '_>) -> Option<Attempt> 
              whoever rides the session takes over the account.",
         )));
     }
-    // With re-authentication drawn: is "recent" really recent? (Accepted an hour after the
-    // password was entered is what "recent" means: no success, no finding.)
+    let Some(late_at) = late_at else {
+        // A window of minutes: an hour after the password, the action asked for it again.
+        return Some(Attempt::default());
+    };
+    let stale = |lab: &Lab<'_, '_>, at: u64| {
+        Some(Attempt::found(lab.observe(
+            Gap::ReauthStale,
+            vec![sensitive.clone()],
+            format!(
+                "\"Recent login\" is not recent: a sensitive action {} after the password was \
+                 last entered is accepted (re-authentication measured from the session's age, \
+                 or a window that is too long). Keep the window to minutes.",
+                human_ms(at)
+            ),
+        )))
+    };
+    if late_at == first_at {
+        return if r.is_ok() {
+            stale(lab, first_at)
+        } else {
+            Some(Attempt::default())
+        };
+    }
     let cred = match r {
         Ok(a) => a.renewed.map_or(cred, |c| c.value),
         Err(_) => cred,
     };
-    let cred = lab.stay_active(&cred, pace, 10 * HOUR).ok();
-    let Some(cred) = cred else {
+    let Ok(cred) = lab.stay_active(&cred, pace, late_at - first_at) else {
         return Some(Attempt::default());
     };
     lab.step(
@@ -188,22 +234,24 @@ pub(super) fn hijack_sensitive_action(lab: &mut Lab<'_, '_>) -> Option<Attempt> 
     );
     let late = lab.act(
         "attacker",
-        format!("11 hours after sign-in, goes to {}", lab.label(&sensitive)),
+        format!(
+            "{} after sign-in, goes to {}",
+            human_ms(late_at),
+            lab.label(&sensitive)
+        ),
         &sensitive,
         |e| e.sensitive_action_with(&cred, &NEARBY, reauth),
         |a| accepted_as(victim, a.user),
     );
     if late.is_ok() {
+        if drawn.is_some() {
+            return stale(lab, late_at);
+        }
         return Some(Attempt::found(lab.observe(
-            if drawn {
-                Gap::ReauthStale
-            } else {
-                Gap::ReauthSensitiveNone
-            },
+            Gap::ReauthSensitiveNone,
             nodes,
-            "\"Recent login\" is not recent: a sensitive action 11 hours after the password \
-             was last entered is accepted (re-authentication measured from the session's \
-             age, or a window that is too long).",
+            "A sensitive action (email, password or payout change) needs no re-authentication: \
+             whoever rides the session takes over the account.",
         )));
     }
     Some(Attempt::default())

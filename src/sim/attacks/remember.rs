@@ -195,19 +195,22 @@ pub(super) fn remember_me_sensitive(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
     let victim = lab.victim;
     let r = lab.act(
         "attacker",
-        format!("changes the email at {}", lab.label(&sensitive)),
+        format!("does {}", lab.label(&sensitive)),
         &sensitive,
         |e| e.sensitive_action_with(&session.credential.value, &LAPTOP, reauth),
         |a| accepted_as(victim, a.user),
     );
     if r.is_ok() {
         let mut nodes = lab.info.from(Setting::RememberMe);
+        let action = lab.label(&sensitive);
         nodes.push(sensitive);
         return Some(Attempt::found(lab.observe(
             Gap::RememberEscalation,
             nodes,
-            "A remember-me auto-login grants sensitive actions: whoever holds the token can \
-             change the email without proving the password. Ask for re-authentication.",
+            format!(
+                "A remember-me auto-login grants sensitive actions: whoever holds the token can \
+                 do {action} without proving the password. Ask for re-authentication."
+            ),
         )));
     }
     Some(Attempt::default())
