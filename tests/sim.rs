@@ -1762,3 +1762,31 @@ fn a_recent_login_window_of_two_hours_is_stale_and_one_of_minutes_is_not() {
     // The base map asks within 5 minutes: nothing stale.
     assert_absent(&simulate(&load(SERVER)), &["REAUTH-STALE"]);
 }
+
+#[test]
+fn every_templates_evidence_runs_forward_in_time() {
+    for t in templates::ALL {
+        let map = t.load().expect("loads").map;
+        for seed in [1, 2] {
+            let out = simulate_with(
+                &map,
+                Builder {
+                    users: 3000,
+                    days: 2,
+                    seed,
+                    ..Builder::default()
+                },
+            );
+            for f in &out.findings {
+                let times: Vec<u64> = f.evidence.iter().filter_map(|s| s.at_ms).collect();
+                assert!(
+                    times.windows(2).all(|w| w[0] <= w[1]),
+                    "{} seed {seed}: {} evidence goes back in time: {:#?}",
+                    t.name,
+                    f.id,
+                    f.evidence
+                );
+            }
+        }
+    }
+}

@@ -1258,7 +1258,8 @@ impl<'w> Population<'w, '_> {
             }
             let at = self.walk.ids[node as usize].clone();
             let mut trace = Vec::new();
-            if let Some((t, n)) = self.users[u].devices[self.users[u].device as usize].signed_in {
+            let signed_in = self.users[u].devices[self.users[u].device as usize].signed_in;
+            if let Some((t, n)) = signed_in {
                 trace.push(user_step(
                     t,
                     "signs in",
@@ -1266,7 +1267,12 @@ impl<'w> Population<'w, '_> {
                     &self.walk.ids[n as usize],
                 ));
             }
-            if last_at < now && last_node != node {
+            // The user's last action may belong to an earlier session (or another device):
+            // the pause is measured within this session, from its sign-in at the earliest.
+            let session_start = signed_in.map_or(0, |(t, _)| t);
+            let in_session = last_at >= session_start;
+            let last_at = last_at.max(session_start);
+            if in_session && last_at < now && last_node != node {
                 trace.push(user_step(
                     last_at,
                     "works, then pauses",
