@@ -930,7 +930,7 @@ pub fn render(
                  drawn | observed | verdict |\n|---|---|---|---|---|\n",
                 outcome.requests
             );
-            let cell = |s: &str| s.replace('|', "\\|");
+            let cell = crate::report::markdown_escape;
             for c in &outcome.checks {
                 let _ = writeln!(
                     out,
