@@ -20,6 +20,13 @@ pub(super) fn stuff_credentials(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
     let victim = lab.victim;
     let mut opened = 0;
     let mfa = password_only(lab);
+    // The 50 sign-ins fit inside the idle timeout, so the user's session is still there to ask.
+    let pause = lab
+        .info
+        .policy
+        .timeouts
+        .idle
+        .map_or(SECOND, |idle| (ms(idle) / 100).clamp(1, SECOND));
     for i in 0..50u8 {
         let client = Client {
             ip: IpAddr::V4(Ipv4Addr::new(203, 0, 113, i)),
@@ -36,7 +43,7 @@ pub(super) fn stuff_credentials(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
         if lab.quiet(|e| e.login(&login)).is_ok() {
             opened += 1;
         }
-        lab.wait(SECOND);
+        lab.wait(pause);
     }
     let node = lab
         .info
@@ -93,7 +100,14 @@ pub(super) fn stuff_credentials(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
 pub(super) fn evict_victim(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
     let s = victim_session(lab)?;
     let victim = lab.victim;
-    lab.wait(30 * SECOND);
+    // The scene plays inside the idle timeout, so an idle expiry cannot pass for an eviction.
+    let pause = lab
+        .info
+        .policy
+        .timeouts
+        .idle
+        .map_or(30 * SECOND, |idle| (ms(idle) / 4).clamp(1, 30 * SECOND));
+    lab.wait(pause);
     let mfa = password_only(lab);
     let request = LoginRequest {
         user: victim,
@@ -116,7 +130,7 @@ pub(super) fn evict_victim(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
         |e| e.login(&request),
         |_| who,
     );
-    lab.wait(10 * SECOND);
+    lab.wait(pause.div_ceil(3));
     let r = lab.present(
         "user",
         format!(
@@ -127,7 +141,14 @@ pub(super) fn evict_victim(lab: &mut Lab<'_, '_>) -> Option<Attempt> {
         &LAPTOP,
         RequestKind::UserAction,
     );
-    if login.is_ok() && r.is_err() {
+    // Ended by the attacker's sign-in, not by a timer running out.
+    let evicted = r.is_err_and(|why| {
+        !matches!(
+            why,
+            Rejection::ExpiredIdle | Rejection::ExpiredAbsolute | Rejection::TokenExpired
+        )
+    });
+    if login.is_ok() && evicted {
         return Some(Attempt::found(lab.observe(
             Gap::ConcEvictionDos,
             lab.info.from(Setting::Concurrency),
