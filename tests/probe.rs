@@ -21,6 +21,8 @@ struct Flaws {
     script_readable_cookie: bool,
     logout_only_deletes_cookie: bool,
     counting_ids: bool,
+    /// No limit on sessions per user (the sound one keeps three, ending the oldest).
+    no_session_limit: bool,
 }
 
 const SOUND: Flaws = Flaws {
@@ -28,13 +30,22 @@ const SOUND: Flaws = Flaws {
     script_readable_cookie: false,
     logout_only_deletes_cookie: false,
     counting_ids: false,
+    no_session_limit: false,
 };
 const FLAWED: Flaws = Flaws {
     keeps_pre_login_id: true,
     script_readable_cookie: true,
     logout_only_deletes_cookie: true,
     counting_ids: true,
+    no_session_limit: true,
 };
+
+/// The application's sessions (id → signed in) and its signed-in ids, oldest first.
+#[derive(Default)]
+struct Store {
+    sessions: HashMap<String, bool>,
+    signed_in_order: Vec<String>,
+}
 
 /// A tiny web application with server-side sessions: `/login` (GET hands out a pre-login
 /// session, POST signs in `alice` / `s3cret`), `/account` (200 when signed in, else a redirect)
@@ -52,7 +63,7 @@ impl App {
         listener.set_nonblocking(true).expect("non-blocking");
         let stop = Arc::new(AtomicBool::new(false));
         let requests = Arc::new(AtomicU64::new(0));
-        let sessions: Arc<Mutex<HashMap<String, bool>>> = Arc::default();
+        let sessions: Arc<Mutex<Store>> = Arc::default();
         let counter = Arc::new(AtomicU64::new(100_452));
         let (stop2, requests2) = (stop.clone(), requests.clone());
         std::thread::spawn(move || {
@@ -90,12 +101,7 @@ fn new_id(flaws: Flaws, counter: &AtomicU64) -> String {
     }
 }
 
-fn serve(
-    stream: TcpStream,
-    flaws: Flaws,
-    sessions: &Mutex<HashMap<String, bool>>,
-    counter: &AtomicU64,
-) {
+fn serve(stream: TcpStream, flaws: Flaws, store: &Mutex<Store>, counter: &AtomicU64) {
     let _ = stream.set_nonblocking(false);
     let mut reader = BufReader::new(stream.try_clone().expect("clone"));
     let mut line = String::new();
@@ -136,7 +142,11 @@ fn serve(
     } else {
         "Path=/; Secure; HttpOnly; SameSite=Lax"
     };
-    let mut sessions = sessions.lock().expect("lock");
+    let mut guard = store.lock().expect("lock");
+    let Store {
+        sessions,
+        signed_in_order,
+    } = &mut *guard;
     let (status, headers) = match (method.as_str(), path.as_str()) {
         ("GET", "/login") => {
             let id = new_id(flaws, counter);
@@ -158,6 +168,14 @@ fn serve(
                     }
                     let id = new_id(flaws, counter);
                     sessions.insert(id.clone(), true);
+                    signed_in_order.push(id.clone());
+                    if !flaws.no_session_limit {
+                        signed_in_order.retain(|s| sessions.get(s) == Some(&true));
+                        while signed_in_order.len() > 3 {
+                            let oldest = signed_in_order.remove(0);
+                            sessions.remove(&oldest);
+                        }
+                    }
                     (
                         "302 Found",
                         format!("Location: /account\r\nSet-Cookie: sid={id}; {attrs}\r\n"),
@@ -185,7 +203,7 @@ fn serve(
         }
         _ => ("404 Not Found", String::new()),
     };
-    drop(sessions);
+    drop(guard);
     let mut stream = stream;
     let _ = write!(
         stream,
@@ -203,7 +221,7 @@ fn drawn() -> Map {
     lanes: [(id: "users", title: "Users", height: 400.0)],
     nodes: [
         (id: "login", label: "Sign in", kind: Login(mfa: Off, before_mfa: NoSession), lane: "users", pos: (0.0, 0.0)),
-        (id: "create", label: "Start session", kind: CreateSession(mechanism: ServerSide, ids: Csprng(bits: 128), client_ids: Strict, on_login: RotateEndOld, concurrency: Unlimited, binding: (ip: false, user_agent: false, on_mismatch: Ignore, travel: None)), lane: "users", pos: (250.0, 0.0)),
+        (id: "create", label: "Start session", kind: CreateSession(mechanism: ServerSide, ids: Csprng(bits: 128), client_ids: Strict, on_login: RotateEndOld, concurrency: Limited(max: 3, per_device: false, on_limit: EvictOldestInactive), binding: (ip: false, user_agent: false, on_mismatch: Ignore, travel: None)), lane: "users", pos: (250.0, 0.0)),
         (id: "account", label: "Account", kind: Request(state_change: false), lane: "users", pos: (500.0, 0.0)),
         (id: "logout", label: "Sign out", kind: Logout(scope: ThisDevice, invalidation: Server, revokes_refresh_tokens: true), lane: "users", pos: (750.0, 0.0)),
         (id: "idle", label: "Idle 15 min", kind: IdleTimeout(after: Minutes(15), resets_on: UserAction, enforced: Server), lane: "users", pos: (250.0, 150.0)),
@@ -243,6 +261,14 @@ fn target(app: &App) -> Target {
     probe::parse_target(&text, "target.ron").expect("the target parses")
 }
 
+fn options() -> probe::Options {
+    probe::Options {
+        profile: Profile::default_profile(),
+        allow_remote: false,
+        max_wait: std::time::Duration::ZERO,
+    }
+}
+
 fn credentials(var: &str) -> Option<String> {
     match var {
         "SM_USER" => Some("alice".into()),
@@ -263,14 +289,7 @@ fn verdict(outcome: &probe::Outcome, setting: &str) -> Verdict {
 #[test]
 fn an_application_built_as_drawn_matches_the_drawing_and_shows_no_finding() {
     let app = App::start(SOUND);
-    let outcome = probe::probe(
-        &drawn(),
-        &target(&app),
-        Profile::default_profile(),
-        false,
-        &credentials,
-    )
-    .expect("probes");
+    let outcome = probe::probe(&drawn(), &target(&app), &options(), &credentials).expect("probes");
     assert!(outcome.findings.is_empty(), "{:#?}", outcome.findings);
     for setting in [
         "id rotation on login",
@@ -279,10 +298,12 @@ fn an_application_built_as_drawn_matches_the_drawing_and_shows_no_finding() {
         "cookie SameSite",
         "logout invalidation",
         "session id generation",
+        "cookie lifetime",
+        "concurrent sessions",
     ] {
         assert_eq!(verdict(&outcome, setting), Verdict::Matches, "{setting}");
     }
-    // What it does not play yet is said, not skipped.
+    // A timeout longer than --max-wait allows is said, not skipped.
     assert_eq!(verdict(&outcome, "idle timeout"), Verdict::NotChecked);
     assert_eq!(
         u64::from(outcome.requests),
@@ -293,14 +314,7 @@ fn an_application_built_as_drawn_matches_the_drawing_and_shows_no_finding() {
 #[test]
 fn a_flawed_application_drifts_and_each_flaw_is_a_finding_with_its_exchanges() {
     let app = App::start(FLAWED);
-    let outcome = probe::probe(
-        &drawn(),
-        &target(&app),
-        Profile::default_profile(),
-        false,
-        &credentials,
-    )
-    .expect("probes");
+    let outcome = probe::probe(&drawn(), &target(&app), &options(), &credentials).expect("probes");
     let mut ids: Vec<&str> = outcome.findings.iter().map(|f| f.id.as_str()).collect();
     ids.sort_unstable();
     assert_eq!(
@@ -317,6 +331,7 @@ fn a_flawed_application_drifts_and_each_flaw_is_a_finding_with_its_exchanges() {
         "cookie HttpOnly",
         "logout invalidation",
         "session id generation",
+        "concurrent sessions",
     ] {
         assert_eq!(verdict(&outcome, setting), Verdict::Drifts, "{setting}");
     }
@@ -353,14 +368,7 @@ fn a_flawed_application_drifts_and_each_flaw_is_a_finding_with_its_exchanges() {
 fn a_remote_target_is_refused_without_allow_remote_and_nothing_is_sent() {
     let mut t = target(&App::start(SOUND));
     t.base_url = "http://192.0.2.10:8080".into();
-    let e = probe::probe(
-        &drawn(),
-        &t,
-        Profile::default_profile(),
-        false,
-        &credentials,
-    )
-    .expect_err("refused");
+    let e = probe::probe(&drawn(), &t, &options(), &credentials).expect_err("refused");
     assert!(e.to_string().contains("--allow-remote"), "{e}");
 }
 
@@ -369,14 +377,7 @@ fn the_request_budget_stops_the_probe_with_a_clear_error() {
     let app = App::start(SOUND);
     let mut t = target(&app);
     t.max_requests = 3;
-    let e = probe::probe(
-        &drawn(),
-        &t,
-        Profile::default_profile(),
-        false,
-        &credentials,
-    )
-    .expect_err("over budget");
+    let e = probe::probe(&drawn(), &t, &options(), &credentials).expect_err("over budget");
     assert!(e.to_string().contains("max_requests"), "{e}");
     assert!(app.requests.load(Ordering::Relaxed) <= 3);
 }

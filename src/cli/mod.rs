@@ -123,6 +123,10 @@ enum Command {
         /// Allow a target that is not on this machine (be sure you may probe it).
         #[arg(long)]
         allow_remote: bool,
+        /// The longest the probe may wait for a drawn timeout to pass (`90s`, `20m`, `2h`); a
+        /// longer timeout is reported as not checked.
+        #[arg(long, default_value = "0s", value_parser = parse_wait)]
+        max_wait: std::time::Duration,
         #[command(flatten)]
         report: ReportArgs,
     },
@@ -173,6 +177,26 @@ fn parse_scale(s: &str) -> Result<f32, String> {
     } else {
         Err(format!("scale {s} is out of range; expected 0.05 to 16"))
     }
+}
+
+/// A wait such as `90s`, `20m`, `2h` or `1d` (a bare number is seconds).
+fn parse_wait(s: &str) -> Result<std::time::Duration, String> {
+    let text = s.trim();
+    let (number, unit) = text.split_at(
+        text.find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len()),
+    );
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("`{s}` is not a wait; expected e.g. 90s, 20m or 2h"))?;
+    let seconds = match unit.trim() {
+        "" | "s" => 1,
+        "m" | "min" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        other => return Err(format!("`{other}` is not a unit; expected s, m, h or d")),
+    };
+    Ok(std::time::Duration::from_secs(n.saturating_mul(seconds)))
 }
 
 /// Options shared by the commands that report findings.
@@ -241,8 +265,15 @@ pub fn run() -> ExitCode {
             target,
             init,
             allow_remote,
+            max_wait,
             report,
-        }) => probe(&file, target.as_deref(), init, allow_remote, &report),
+        }) => probe(
+            &file,
+            target.as_deref(),
+            init,
+            (allow_remote, max_wait),
+            &report,
+        ),
         Some(Command::Lint { file, report }) => lint(&file, &report),
         Some(Command::Simulate {
             file,
@@ -462,7 +493,7 @@ fn probe(
     file: &Path,
     target: Option<&Path>,
     init: bool,
-    allow_remote: bool,
+    (allow_remote, max_wait): (bool, std::time::Duration),
     args: &ReportArgs,
 ) -> ExitCode {
     let (profile, threshold) = match profile_and_threshold(args) {
@@ -489,9 +520,13 @@ fn probe(
         Ok(t) => t,
         Err(e) => return fail(e),
     };
-    let outcome = match crate::probe::probe(&map, &target, profile, allow_remote, &|var| {
-        std::env::var(var).ok()
-    }) {
+    let options = crate::probe::Options {
+        profile,
+        allow_remote,
+        max_wait,
+    };
+    let outcome = match crate::probe::probe(&map, &target, &options, &|var| std::env::var(var).ok())
+    {
         Ok(outcome) => outcome,
         Err(e) => return fail(format!("{}: {e}", target_file.display())),
     };

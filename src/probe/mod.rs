@@ -9,7 +9,9 @@
 //! Safety: only the target's origin is contacted, a non-loopback origin needs `allow_remote`,
 //! every request counts against `max_requests`, and requests are spaced by the rate limit.
 
+mod concurrency;
 mod http;
+mod waits;
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
@@ -136,6 +138,8 @@ pub struct Check {
     pub verdict: Verdict,
     /// The node whose drawing says it, if any.
     pub node: Option<NodeId>,
+    /// The catalogue ids this check could have found (empty when it was not played).
+    pub covers: Vec<Gap>,
 }
 
 /// What a probe found: the checks and the findings, with the exchanges as evidence.
@@ -145,6 +149,40 @@ pub struct Outcome {
     pub findings: Vec<Finding>,
     /// Requests sent.
     pub requests: u32,
+}
+
+impl Outcome {
+    /// The catalogue ids the checks that were played could have found: what a simulation of
+    /// the same map can be compared with.
+    pub fn covered(&self) -> BTreeSet<Gap> {
+        self.checks
+            .iter()
+            .flat_map(|c| c.covers.iter().copied())
+            .collect()
+    }
+}
+
+/// What the command line lets the probe do beyond the target file.
+#[derive(Clone, Copy, Debug)]
+pub struct Options {
+    /// The profile whose limits decide findings.
+    pub profile: Profile,
+    /// Whether an origin other than a loopback address may be contacted.
+    pub allow_remote: bool,
+    /// The longest the probe may wait for a drawn timeout to pass; a longer one is reported as
+    /// not checked.
+    pub max_wait: Duration,
+}
+
+/// Cookies held by one client: name and value.
+type Jar = Vec<(String, String)>;
+
+/// `jar` after a response set `cookies` (a cookie replaces the one of the same name).
+fn merge(jar: &mut Jar, cookies: &[SetCookie]) {
+    for c in cookies {
+        jar.retain(|(n, _)| n != &c.name);
+        jar.push((c.name.clone(), c.value.clone()));
+    }
 }
 
 /// A commented example target file for `map`, written by `sessionmap probe --init`.
@@ -357,6 +395,34 @@ impl Session<'_> {
         Ok(yes)
     }
 
+    /// Signs in holding `jar`; returns the jar afterwards and the cookies the sign-in set.
+    fn sign_in(&mut self, jar: &Jar) -> Result<(Jar, Response), ProbeError> {
+        let login = self.target.login.clone();
+        let response = self.send(&login, jar)?;
+        let mut after = jar.clone();
+        merge(&mut after, &set_cookies(&response));
+        Ok((after, response))
+    }
+
+    /// The error for a sign-in that did not take, with the exchanges so far.
+    fn not_signed_in(&self) -> ProbeError {
+        ProbeError::Target(format!(
+            "after signing in, {} {} did not look signed in ({:?}): check the credentials, the \
+             login call and signed_in in the target file. Exchanges:\n{}",
+            match self.target.protected.method {
+                Method::Get => "GET",
+                Method::Post => "POST",
+            },
+            self.target.protected.path,
+            self.target.signed_in,
+            self.log
+                .iter()
+                .map(|st| format!("  {} -> {}", st.action, st.outcome))
+                .collect::<Vec<_>>()
+                .join("\n")
+        ))
+    }
+
     /// The steps logged since `from`, placed at `node`.
     fn evidence(&self, from: usize, node: &NodeId) -> Vec<Step> {
         self.log[from..]
@@ -385,6 +451,38 @@ fn describe_set_cookie(c: &SetCookie) -> String {
         attrs.push(format!("SameSite={s:?}"));
     }
     attrs.join("; ")
+}
+
+/// How long the response asks the browser to keep cookie `name`: its `Max-Age`, else its
+/// `Expires` less the response's `Date` (or now); `None` for a cookie kept until the browser
+/// closes.
+fn lifetime(r: &Response, name: &str) -> Option<Duration> {
+    let header = r.all("set-cookie").find(|h| {
+        h.trim_start()
+            .split_once('=')
+            .is_some_and(|(n, _)| n.trim() == name)
+    })?;
+    let parsed = SetCookie::parse(header).ok()?;
+    if parsed.max_age.is_some() {
+        return parsed.max_age;
+    }
+    let date = |text: &str| {
+        chrono::DateTime::parse_from_rfc2822(&text.trim().replace('-', " "))
+            .ok()
+            .map(|d| d.with_timezone(&chrono::Utc))
+    };
+    let expires = header.split(';').find_map(|attr| {
+        let (key, value) = attr.split_once('=')?;
+        key.trim()
+            .eq_ignore_ascii_case("expires")
+            .then(|| date(value))?
+    })?;
+    let now = r
+        .all("date")
+        .next()
+        .and_then(date)
+        .unwrap_or_else(chrono::Utc::now);
+    (expires - now).to_std().ok()
 }
 
 /// The cookies a response sets (parsed), skipping deletions.
@@ -424,12 +522,12 @@ fn flow<'p>(plan: &'p Plan, target: &Target) -> Result<&'p compile::Flow, ProbeE
 pub fn probe(
     map: &Map,
     target: &Target,
-    profile: Profile,
-    allow_remote: bool,
+    options: &Options,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Outcome, ProbeError> {
+    let profile = options.profile;
     let origin = Origin::parse(&target.base_url).map_err(ProbeError::Target)?;
-    if !allow_remote && !origin.is_loopback() {
+    if !options.allow_remote && !origin.is_loopback() {
         return Err(ProbeError::Remote(target.base_url.clone()));
     }
     let plan = compile::compile(map);
@@ -450,15 +548,16 @@ pub fn probe(
 
     // ── Fixation: a pre-login id, presented at sign-in ──────────────────────────────────────
     let from = s.log.len();
-    let pre = match &target.login_page {
-        Some(page) => set_cookies(&s.send(page, &[])?),
-        None => Vec::new(),
+    let pre_response = match &target.login_page {
+        Some(page) => Some(s.send(page, &[])?),
+        None => None,
     };
+    let pre = pre_response.as_ref().map(set_cookies).unwrap_or_default();
     let pre_cookies: Vec<(String, String)> = pre
         .iter()
         .map(|c| (c.name.clone(), c.value.clone()))
         .collect();
-    let login = s.send(&target.login, &pre_cookies)?;
+    let (jar, login) = s.sign_in(&pre_cookies)?;
     let issued = set_cookies(&login);
     // The session cookie: the drawn name, else the first cookie the sign-in set, else (a
     // sign-in that sets none keeps the pre-login one) the pre-login cookie.
@@ -470,27 +569,8 @@ pub fn probe(
         .or_else(|| pre.iter().find(|c| c.name == drawn_name))
         .or_else(|| pre.first())
         .cloned();
-    let mut jar: Vec<(String, String)> = pre_cookies.clone();
-    for c in &issued {
-        jar.retain(|(n, _)| n != &c.name);
-        jar.push((c.name.clone(), c.value.clone()));
-    }
     if !s.signed_in(&jar)? {
-        return Err(ProbeError::Target(format!(
-            "after signing in, {} {} did not look signed in ({:?}): check the credentials, the \
-             login call and signed_in in the target file. Exchanges:\n{}",
-            match target.protected.method {
-                Method::Get => "GET",
-                Method::Post => "POST",
-            },
-            target.protected.path,
-            target.signed_in,
-            s.log
-                .iter()
-                .map(|st| format!("  {} -> {}", st.action, st.outcome))
-                .collect::<Vec<_>>()
-                .join("\n")
-        )));
+        return Err(s.not_signed_in());
     }
     let create = flow.create.clone();
     let rotation_node = source(Setting::LoginRotation).unwrap_or_else(|| create.clone());
@@ -537,6 +617,7 @@ pub fn probe(
                     Verdict::Drifts
                 },
                 node: Some(rotation_node.clone()),
+                covers: vec![Gap::SessFixNorotate, Gap::SessFixOldidAlive],
             });
             if let Some(gap) = gap {
                 let mut f = Finding::new(
@@ -562,6 +643,7 @@ pub fn probe(
             },
             verdict: Verdict::NotChecked,
             node: Some(rotation_node.clone()),
+            covers: Vec::new(),
         }),
     }
 
@@ -570,7 +652,7 @@ pub fn probe(
     if let Some(c) = &session_cookie {
         let drawn = &policy.cookie;
         let mut missing = Vec::new();
-        let mut compare = |setting: &str, drawn_v: String, seen: String, node: &NodeId| {
+        let mut compare = |setting: &str, drawn_v: String, seen: String, covers: Vec<Gap>| {
             checks.push(Check {
                 setting: setting.to_owned(),
                 verdict: if drawn_v == seen {
@@ -580,7 +662,8 @@ pub fn probe(
                 },
                 drawn: drawn_v,
                 observed: seen,
-                node: Some(node.clone()),
+                node: Some(cookie_node.clone()),
+                covers,
             });
         };
         let yes_no = |b: bool| if b { "set" } else { "not set" }.to_owned();
@@ -588,13 +671,13 @@ pub fn probe(
             "cookie Secure",
             yes_no(drawn.secure),
             yes_no(c.secure),
-            &cookie_node,
+            vec![Gap::CookieFlags],
         );
         compare(
             "cookie HttpOnly",
             yes_no(drawn.http_only),
             yes_no(c.http_only),
-            &cookie_node,
+            vec![Gap::CookieFlags],
         );
         let same_site =
             |s: Option<e::SameSite>| s.map_or_else(|| "not set".to_owned(), |s| format!("{s:?}"));
@@ -602,14 +685,24 @@ pub fn probe(
             "cookie SameSite",
             same_site(drawn.same_site),
             same_site(c.same_site),
-            &cookie_node,
+            vec![Gap::CookieFlags],
         );
         compare(
             "cookie name",
             drawn_name.clone(),
             c.name.clone(),
-            &cookie_node,
+            Vec::new(),
         );
+        let set_by = if issued.iter().any(|i| i.name == c.name) {
+            Some(&login)
+        } else {
+            pre_response.as_ref()
+        };
+        checks.push(waits::cookie_lifetime(
+            drawn.max_age,
+            set_by.and_then(|r| lifetime(r, &c.name)),
+            &cookie_node,
+        ));
         if !c.secure {
             missing.push("Secure");
         }
@@ -665,6 +758,7 @@ pub fn probe(
                     Verdict::Drifts
                 },
                 node: Some(node.clone()),
+                covers: vec![Gap::LogoutServerNoop],
             });
             if still {
                 let mut f = Finding::new(
@@ -684,9 +778,20 @@ pub fn probe(
             observed: "no logout in the target file".into(),
             verdict: Verdict::NotChecked,
             node: Some(node.clone()),
+            covers: Vec::new(),
         }),
         _ => {}
     }
+
+    concurrency::concurrency(&mut s, flow, &mut checks, &mut findings)?;
+    waits::timeouts(
+        &mut s,
+        flow,
+        options.max_wait,
+        &profile,
+        &mut checks,
+        &mut findings,
+    )?;
 
     // ── A sample of fresh ids ───────────────────────────────────────────────────────────────
     let ids_node = source(Setting::Ids).unwrap_or_else(|| create.clone());
@@ -698,6 +803,18 @@ pub fn probe(
     };
     let name = pre_session.as_ref().map(|c| c.name.clone());
     match (&target.login_page, name) {
+        // A signed-cookie session has no id to guess: its value is the signed session content,
+        // the same for the same content, and its strength is the signing key's.
+        _ if policy.mechanism == e::Mechanism::ClientCookie => checks.push(Check {
+            setting: Setting::Ids.to_string(),
+            drawn: drawn_ids,
+            observed: "the drawn session lives in a signed cookie: its value is signed content, \
+                       not a random id, so an id sample says nothing"
+                .into(),
+            verdict: Verdict::NotChecked,
+            node: Some(ids_node),
+            covers: Vec::new(),
+        }),
         (Some(page), Some(name)) if target.id_samples >= 2 => {
             let from = s.log.len();
             let page = page.clone();
@@ -710,18 +827,17 @@ pub fn probe(
             }
             let quality = IdQuality::of(&ids);
             let min_bits = profile.id_entropy_min_bits;
-            let (observed, gap) = if quality.sequential {
-                (
-                    format!("{} ids that count up: {}", ids.len(), quality.describe()),
-                    Some(Gap::SessIdPredictable),
-                )
-            } else if quality.bits < f64::from(min_bits) {
-                (
-                    format!("{} ids: {}", ids.len(), quality.describe()),
-                    Some(Gap::SessIdEntropyLow),
-                )
-            } else {
-                (format!("{} ids: {}", ids.len(), quality.describe()), None)
+            let gap = quality.gap(min_bits);
+            let observed = match quality.pattern {
+                Some(IdPattern::Counter) => {
+                    format!("{} ids that count up: {}", ids.len(), quality.describe())
+                }
+                Some(IdPattern::Timestamp) => format!(
+                    "{} ids that read as the current time: {}",
+                    ids.len(),
+                    quality.describe()
+                ),
+                None => format!("{} ids: {}", ids.len(), quality.describe()),
             };
             let drawn_weak = match policy.ids.generator {
                 e::IdGenerator::Csprng { bits } | e::IdGenerator::LowEntropy { bits } => {
@@ -739,6 +855,7 @@ pub fn probe(
                     Verdict::Drifts
                 },
                 node: Some(ids_node.clone()),
+                covers: vec![Gap::SessIdPredictable, Gap::SessIdEntropyLow],
             });
             if let Some(gap) = gap {
                 let mut f = Finding::new(
@@ -761,23 +878,12 @@ pub fn probe(
             observed: "no pre-login id to sample (a login_page that sets one is needed)".into(),
             verdict: Verdict::NotChecked,
             node: Some(ids_node),
+            covers: Vec::new(),
         }),
     }
 
     // What this probe does not play yet, said rather than skipped silently.
     for (setting, why) in [
-        (
-            Setting::IdleTimeout,
-            "waiting out timeouts is not played by the probe yet",
-        ),
-        (
-            Setting::AbsoluteTimeout,
-            "waiting out timeouts is not played by the probe yet",
-        ),
-        (
-            Setting::Concurrency,
-            "signing in more times than the limit is not played by the probe yet",
-        ),
         (
             Setting::RememberMe,
             "remember-me is not played by the probe yet",
@@ -798,6 +904,7 @@ pub fn probe(
                 observed: why.to_owned(),
                 verdict: Verdict::NotChecked,
                 node: Some(node),
+                covers: Vec::new(),
             });
         }
     }
@@ -816,15 +923,30 @@ pub struct IdQuality {
     /// The smallest alphabet that holds every character seen (digits, hex, alphanumeric,
     /// base64url, or anything).
     pub alphabet: (&'static str, u32),
-    /// An upper bound on the random bits per id: length × log2(alphabet), less what the ids
-    /// share (a common prefix).
+    /// An upper bound on the random bits per id: log2(alphabet) for every position whose
+    /// character varies across the sample; a position that never changes carries nothing.
     pub bits: f64,
-    /// Numeric ids that count up by small steps (or share all but their last digits).
-    pub sequential: bool,
+    /// A guessable pattern in the ids, if any.
+    pub pattern: Option<IdPattern>,
+}
+
+/// How predictable ids are made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IdPattern {
+    /// Numbers (decimal or hex) that count up by small steps.
+    Counter,
+    /// Numbers that read as the current time in seconds, milliseconds, microseconds or
+    /// nanoseconds since 1970.
+    Timestamp,
 }
 
 impl IdQuality {
     pub fn of(ids: &[String]) -> IdQuality {
+        Self::at(ids, std::time::SystemTime::now())
+    }
+
+    /// The quality of `ids` fetched around `now` (what a timestamp id would read).
+    pub fn at(ids: &[String], now: std::time::SystemTime) -> IdQuality {
         let chars: BTreeSet<char> = ids.iter().flat_map(|i| i.chars()).collect();
         let alphabet = if chars.iter().all(char::is_ascii_digit) {
             ("digits", 10)
@@ -840,28 +962,59 @@ impl IdQuality {
         } else {
             ("printable", 94)
         };
-        let length = ids.iter().map(|i| i.chars().count()).min().unwrap_or(0);
-        let prefix = ids.first().map_or(0, |first| {
-            (0..length)
-                .take_while(|&k| {
-                    let c = first.chars().nth(k);
-                    ids.iter().all(|i| i.chars().nth(k) == c)
-                })
-                .count()
-        });
-        let bits = (length - prefix.min(length)) as f64 * f64::from(alphabet.1).log2();
-        let numbers: Vec<u128> = ids.iter().filter_map(|i| i.parse().ok()).collect();
-        let sequential = ids.len() >= 2 && numbers.len() == ids.len() && {
-            let mut sorted = numbers.clone();
-            sorted.sort_unstable();
-            sorted.windows(2).all(|w| w[1] - w[0] <= 1_000)
+        let rows: Vec<Vec<char>> = ids.iter().map(|i| i.chars().collect()).collect();
+        let length = rows.iter().map(Vec::len).min().unwrap_or(0);
+        let varying = (0..length)
+            .filter(|&k| rows.iter().any(|r| r[k] != rows[0][k]))
+            .count();
+        let bits = varying as f64 * f64::from(alphabet.1).log2();
+        let radix = if alphabet.1 == 10 { 10 } else { 16 };
+        let numbers: Vec<u128> = ids
+            .iter()
+            .filter_map(|i| u128::from_str_radix(i, radix).ok())
+            .collect();
+        let pattern = if ids.len() < 2 || numbers.len() != ids.len() {
+            None
+        } else {
+            let (low, high) = (numbers.iter().min(), numbers.iter().max());
+            let spread = high.zip(low).map_or(0, |(h, l)| h - l);
+            let since_1970 = now
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default();
+            let year = 365 * 24 * 3600;
+            let near_now = |n: u128| {
+                [1, 1_000, 1_000_000, 1_000_000_000]
+                    .iter()
+                    .any(|&per_second| {
+                        let now = since_1970.as_nanos() * per_second / 1_000_000_000;
+                        n.abs_diff(now) <= year * per_second
+                    })
+            };
+            if numbers.iter().all(|&n| near_now(n)) {
+                Some(IdPattern::Timestamp)
+            } else if spread <= 1_000 * ids.len() as u128 {
+                Some(IdPattern::Counter)
+            } else {
+                None
+            }
         };
         IdQuality {
             samples: ids.len(),
             length,
             alphabet,
             bits,
-            sequential,
+            pattern,
+        }
+    }
+
+    /// The gap this sample shows against a profile asking for `min_bits` random bits.
+    pub fn gap(&self, min_bits: u32) -> Option<Gap> {
+        if self.pattern.is_some() {
+            Some(Gap::SessIdPredictable)
+        } else if self.bits < f64::from(min_bits) {
+            Some(Gap::SessIdEntropyLow)
+        } else {
+            None
         }
     }
 
@@ -952,22 +1105,55 @@ pub fn render(
 mod tests {
     use super::*;
 
+    /// Eight ids from `make`, as a probe would sample them.
+    fn sample(make: impl FnMut(u64) -> String) -> Vec<String> {
+        (0..8).map(make).collect()
+    }
+
     #[test]
-    fn counting_ids_are_sequential_and_random_hex_ids_are_not() {
-        let counter: Vec<String> = (100_452..100_462).map(|n| n.to_string()).collect();
-        let q = IdQuality::of(&counter);
-        assert!(q.sequential);
-        assert!(q.bits < 20.0, "{q:?}");
-        let hex: Vec<String> = [
-            "9f2c4e1a7b3d5f60a1b2c3d4e5f60718",
-            "03e5d7c9b1a2f4e6d8c0b2a4f6e8d0c2",
-        ]
-        .map(String::from)
-        .to_vec();
-        let q = IdQuality::of(&hex);
-        assert!(!q.sequential);
+    fn the_id_estimator_calls_counters_and_timestamps_predictable_32_random_bits_weak_and_128_sound()
+     {
+        use rand::{Rng as _, SeedableRng as _};
+        let now = std::time::SystemTime::now();
+        let secs = now.duration_since(std::time::UNIX_EPOCH).unwrap();
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        let counter = sample(|k| (100_452 + 3 * k).to_string());
+        let millis = sample(|k| (secs.as_millis() + u128::from(k) * 13).to_string());
+        let micros_hex = sample(|k| format!("{:x}", secs.as_micros() + u128::from(k) * 977));
+        let random32 = sample(|_| format!("{:08x}", rng.next_u32()));
+        let random128 = sample(|_| format!("{:016x}{:016x}", rng.next_u64(), rng.next_u64()));
+        let min_bits = 64;
+        let verdict = |ids: &[String]| IdQuality::at(ids, now).gap(min_bits);
+        assert_eq!(verdict(&counter), Some(Gap::SessIdPredictable));
+        assert_eq!(
+            IdQuality::at(&counter, now).pattern,
+            Some(IdPattern::Counter)
+        );
+        assert_eq!(verdict(&millis), Some(Gap::SessIdPredictable));
+        assert_eq!(
+            IdQuality::at(&millis, now).pattern,
+            Some(IdPattern::Timestamp)
+        );
+        assert_eq!(
+            IdQuality::at(&micros_hex, now).pattern,
+            Some(IdPattern::Timestamp)
+        );
+        assert_eq!(verdict(&random32), Some(Gap::SessIdEntropyLow));
+        let q = IdQuality::at(&random32, now);
+        assert!(q.pattern.is_none() && q.bits <= 32.0, "{q:?}");
+        assert_eq!(verdict(&random128), None);
+        let q = IdQuality::at(&random128, now);
         assert_eq!(q.alphabet.0, "hex");
-        assert!(q.bits >= 124.0, "{q:?}");
+        assert!(q.pattern.is_none() && q.bits >= 120.0, "{q:?}");
+    }
+
+    #[test]
+    fn a_fixed_prefix_or_a_fixed_middle_carries_no_randomness() {
+        let ids = sample(|k| format!("app-{k}-v1-{}", k * 7 % 10));
+        let q = IdQuality::of(&ids);
+        // Two positions vary, out of eleven characters.
+        assert!(q.bits <= 2.0 * 64f64.log2() + 1e-9, "{q:?}");
+        assert_eq!(q.gap(64), Some(Gap::SessIdEntropyLow));
     }
 
     #[test]
