@@ -24,6 +24,7 @@ use sessionmap::report::Gap;
 use sessionmap::sim::{self, Builder};
 
 const PASSWORD: &str = "correct horse battery staple";
+const NEW_PASSWORD: &str = "tr0ub4dor and three";
 
 fn repo(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
@@ -44,8 +45,13 @@ fn target(addr: &str, cookie_probe_page: bool) -> Target {
     protected: (path: "/account"),
     signed_in: BodyContains("signed in as alice"),
     logout: Some((method: Post, path: "/logout")),
+    throwaway_account: true,
+    password_change: Some((
+        change: (method: Post, path: "/password", form: [("old_password", Env("SM_PASSWORD")), ("new_password1", Env("SM_NEW_PASSWORD")), ("new_password2", Env("SM_NEW_PASSWORD"))]),
+        restore: (method: Post, path: "/password", form: [("old_password", Env("SM_NEW_PASSWORD")), ("new_password1", Env("SM_PASSWORD")), ("new_password2", Env("SM_PASSWORD"))]),
+    )),
     id_samples: 8,
-    max_requests: 80,
+    max_requests: 120,
     requests_per_second: 200.0,
 )"#,
         login_page = if cookie_probe_page {
@@ -63,8 +69,10 @@ fn run_probe(map: &Map, addr: &str, max_wait: Duration) -> Outcome {
         allow_remote: false,
         max_wait,
     };
-    probe::probe(map, &target(addr, true), &options, &|var| {
-        (var == "SM_PASSWORD").then(|| PASSWORD.to_owned())
+    probe::probe(map, &target(addr, true), &options, &|var| match var {
+        "SM_PASSWORD" => Some(PASSWORD.to_owned()),
+        "SM_NEW_PASSWORD" => Some(NEW_PASSWORD.to_owned()),
+        _ => None,
     })
     .unwrap_or_else(|e| panic!("probe of {addr}: {e}"))
 }
@@ -198,6 +206,8 @@ fn hardened_django_matches_its_drawing_and_shows_only_what_django_cannot_limit()
         "cookie lifetime",
         "logout invalidation",
         "session id generation",
+        // update_session_auth_hash keeps this session; the others' stored hash stops matching.
+        "on password change",
     ] {
         assert_eq!(verdict(&outcome, setting), Verdict::Matches, "{setting}");
     }
@@ -226,6 +236,9 @@ fn django_with_signed_cookie_sessions_still_signs_in_a_copied_cookie_after_logou
         "{:#?}",
         logout.evidence
     );
+    // The password hash travels in the signed cookie too: a password change still ends the
+    // other sessions.
+    assert_eq!(verdict(&outcome, "on password change"), Verdict::Matches);
 }
 
 #[test]
@@ -242,6 +255,7 @@ fn the_bundled_django_template_matches_django_s_defaults() {
         &["CONC-UNLIMITED", "COOKIE-FLAGS"],
     );
     assert_eq!(verdict(&outcome, "cookie lifetime"), Verdict::Matches);
+    assert_eq!(verdict(&outcome, "on password change"), Verdict::Matches);
 }
 
 // ── tower-sessions under axum ───────────────────────────────────────────────────────────────

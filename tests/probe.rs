@@ -23,6 +23,12 @@ struct Flaws {
     counting_ids: bool,
     /// No limit on sessions per user (the sound one keeps three, ending the oldest).
     no_session_limit: bool,
+    /// Sign-out leaves the remember-me token valid.
+    remember_survives_logout: bool,
+    /// "Log out of all devices" ends only the session that asked.
+    logout_everywhere_only_here: bool,
+    /// A password change ends no session.
+    password_change_keeps_others: bool,
 }
 
 const SOUND: Flaws = Flaws {
@@ -31,6 +37,9 @@ const SOUND: Flaws = Flaws {
     logout_only_deletes_cookie: false,
     counting_ids: false,
     no_session_limit: false,
+    remember_survives_logout: false,
+    logout_everywhere_only_here: false,
+    password_change_keeps_others: false,
 };
 const FLAWED: Flaws = Flaws {
     keeps_pre_login_id: true,
@@ -38,22 +47,42 @@ const FLAWED: Flaws = Flaws {
     logout_only_deletes_cookie: true,
     counting_ids: true,
     no_session_limit: true,
+    remember_survives_logout: true,
+    logout_everywhere_only_here: true,
+    password_change_keeps_others: true,
 };
 
-/// The application's sessions (id → signed in) and its signed-in ids, oldest first.
-#[derive(Default)]
+/// The application's sessions (id → signed in), its signed-in ids oldest first, its
+/// remember-me tokens and alice's password.
 struct Store {
     sessions: HashMap<String, bool>,
     signed_in_order: Vec<String>,
+    remember: Vec<String>,
+    password: String,
+    password_changes: u32,
+}
+
+impl Default for Store {
+    fn default() -> Self {
+        Store {
+            sessions: HashMap::new(),
+            signed_in_order: Vec::new(),
+            remember: Vec::new(),
+            password: "s3cret".to_owned(),
+            password_changes: 0,
+        }
+    }
 }
 
 /// A tiny web application with server-side sessions: `/login` (GET hands out a pre-login
-/// session, POST signs in `alice` / `s3cret`), `/account` (200 when signed in, else a redirect)
-/// and `/logout`.
+/// session, POST signs in `alice` with her password, `remember=on` adds a remember-me token),
+/// `/account` (200 when signed in or remembered, else a redirect), `/logout`,
+/// `/logout-everywhere` and `/password` (`old` and `new`).
 struct App {
     addr: SocketAddr,
     stop: Arc<AtomicBool>,
     requests: Arc<AtomicU64>,
+    store: Arc<Mutex<Store>>,
 }
 
 impl App {
@@ -65,7 +94,7 @@ impl App {
         let requests = Arc::new(AtomicU64::new(0));
         let sessions: Arc<Mutex<Store>> = Arc::default();
         let counter = Arc::new(AtomicU64::new(100_452));
-        let (stop2, requests2) = (stop.clone(), requests.clone());
+        let (stop2, requests2, store) = (stop.clone(), requests.clone(), sessions.clone());
         std::thread::spawn(move || {
             while !stop2.load(Ordering::Relaxed) {
                 match listener.accept() {
@@ -81,6 +110,7 @@ impl App {
             addr,
             stop,
             requests,
+            store,
         }
     }
 }
@@ -101,6 +131,15 @@ fn new_id(flaws: Flaws, counter: &AtomicU64) -> String {
     }
 }
 
+/// The value of `name` in `text`, a list of `name=value` pairs split by `separator` (a
+/// `Cookie` header, a form body).
+fn pair(text: &str, separator: char, name: &str) -> Option<String> {
+    text.split(separator)
+        .filter_map(|p| p.trim().split_once('='))
+        .find(|(n, _)| *n == name)
+        .map(|(_, v)| v.to_owned())
+}
+
 fn serve(stream: TcpStream, flaws: Flaws, store: &Mutex<Store>, counter: &AtomicU64) {
     let _ = stream.set_nonblocking(false);
     let mut reader = BufReader::new(stream.try_clone().expect("clone"));
@@ -114,6 +153,7 @@ fn serve(stream: TcpStream, flaws: Flaws, store: &Mutex<Store>, counter: &Atomic
         parts.next().unwrap_or("").to_owned(),
     );
     let mut cookie = None;
+    let mut remembered = None;
     let mut length = 0;
     loop {
         let mut header = String::new();
@@ -123,11 +163,8 @@ fn serve(stream: TcpStream, flaws: Flaws, store: &Mutex<Store>, counter: &Atomic
         if let Some((name, value)) = header.split_once(':') {
             let value = value.trim();
             if name.eq_ignore_ascii_case("cookie") {
-                cookie = value
-                    .split(';')
-                    .filter_map(|c| c.trim().strip_prefix("sid="))
-                    .map(str::to_owned)
-                    .next();
+                cookie = pair(value, ';', "sid");
+                remembered = pair(value, ';', "rt");
             }
             if name.eq_ignore_ascii_case("content-length") {
                 length = value.parse().unwrap_or(0);
@@ -146,14 +183,37 @@ fn serve(stream: TcpStream, flaws: Flaws, store: &Mutex<Store>, counter: &Atomic
     let Store {
         sessions,
         signed_in_order,
+        remember,
+        password,
+        password_changes,
     } = &mut *guard;
+    let field = |name: &str| pair(&body, '&', name);
+    let signed_in = cookie
+        .as_ref()
+        .is_some_and(|c| sessions.get(c) == Some(&true));
     let (status, headers) = match (method.as_str(), path.as_str()) {
         ("GET", "/login") => {
             let id = new_id(flaws, counter);
             sessions.insert(id.clone(), false);
             ("200 OK", format!("Set-Cookie: sid={id}; {attrs}\r\n"))
         }
-        ("POST", "/login") if body == "username=alice&password=s3cret" => {
+        ("POST", "/login")
+            if field("username").as_deref() == Some("alice")
+                && field("password").as_ref() == Some(password) =>
+        {
+            let remember_me = if field("remember").as_deref() == Some("on") {
+                let token = new_id(
+                    Flaws {
+                        counting_ids: false,
+                        ..flaws
+                    },
+                    counter,
+                );
+                remember.push(token.clone());
+                format!("Set-Cookie: rt={token}; Max-Age=2592000; {attrs}\r\n")
+            } else {
+                String::new()
+            };
             match cookie
                 .clone()
                 .filter(|c| flaws.keeps_pre_login_id && sessions.contains_key(c))
@@ -178,28 +238,50 @@ fn serve(stream: TcpStream, flaws: Flaws, store: &Mutex<Store>, counter: &Atomic
                     }
                     (
                         "302 Found",
-                        format!("Location: /account\r\nSet-Cookie: sid={id}; {attrs}\r\n"),
+                        format!(
+                            "Location: /account\r\nSet-Cookie: sid={id}; {attrs}\r\n{remember_me}"
+                        ),
                     )
                 }
             }
         }
         ("POST", "/login") => ("401 Unauthorized", String::new()),
-        ("GET", "/account")
-            if cookie
-                .as_ref()
-                .is_some_and(|c| sessions.get(c) == Some(&true)) =>
-        {
-            ("200 OK", String::new())
+        ("GET", "/account") if signed_in => ("200 OK", String::new()),
+        ("GET", "/account") if remembered.as_ref().is_some_and(|t| remember.contains(t)) => {
+            let id = new_id(flaws, counter);
+            sessions.insert(id.clone(), true);
+            ("200 OK", format!("Set-Cookie: sid={id}; {attrs}\r\n"))
         }
         ("GET", "/account") => ("302 Found", "Location: /login\r\n".to_owned()),
         ("POST", "/logout") => {
             if let Some(c) = cookie.filter(|_| !flaws.logout_only_deletes_cookie) {
                 sessions.remove(&c);
+                if !flaws.remember_survives_logout {
+                    remember.retain(|t| Some(t) != remembered.as_ref());
+                }
             }
             (
                 "302 Found",
                 "Set-Cookie: sid=; Max-Age=0; Path=/\r\nLocation: /login\r\n".to_owned(),
             )
+        }
+        ("POST", "/logout-everywhere") if signed_in => {
+            if flaws.logout_everywhere_only_here {
+                sessions.retain(|id, _| Some(id) != cookie.as_ref());
+            } else {
+                sessions.clear();
+                remember.clear();
+            }
+            ("302 Found", "Location: /login\r\n".to_owned())
+        }
+        ("POST", "/password") if signed_in && field("old").as_ref() == Some(password) => {
+            *password = field("new").unwrap_or_default();
+            *password_changes += 1;
+            if !flaws.password_change_keeps_others {
+                sessions.retain(|id, _| Some(id) == cookie.as_ref());
+                remember.clear();
+            }
+            ("200 OK", String::new())
         }
         _ => ("404 Not Found", String::new()),
     };
@@ -225,6 +307,10 @@ fn drawn() -> Map {
         (id: "account", label: "Account", kind: Request(state_change: false), lane: "users", pos: (500.0, 0.0)),
         (id: "logout", label: "Sign out", kind: Logout(scope: ThisDevice, invalidation: Server, revokes_refresh_tokens: true), lane: "users", pos: (750.0, 0.0)),
         (id: "idle", label: "Idle 15 min", kind: IdleTimeout(after: Minutes(15), resets_on: UserAction, enforced: Server), lane: "users", pos: (250.0, 150.0)),
+        (id: "remember", label: "Remember me", kind: RememberMe(device_bound: false, rotate_on_use: false, survives_logout: false, grants_sensitive_actions: true), lane: "users", pos: (0.0, 150.0)),
+        (id: "remember-ttl", label: "30 days", kind: RememberMeLifetime(after: Days(30)), lane: "users", pos: (0.0, 300.0)),
+        (id: "logout-all", label: "Sign out everywhere", kind: Logout(scope: AllDevices, invalidation: Server, revokes_refresh_tokens: true), lane: "users", pos: (750.0, 150.0)),
+        (id: "password", label: "Change password", kind: PasswordChange(ends_other_sessions: true, revokes_refresh_tokens: true), lane: "users", pos: (750.0, 300.0)),
         (id: "cookie", label: "Session cookie", kind: ClientStorage(holds: SessionId, location: Cookie((name: "sid", secure: true, http_only: true, same_site: Lax, path: "/", domain: None, max_age: None))), lane: "users", pos: (500.0, 150.0)),
     ],
     edges: [
@@ -233,6 +319,10 @@ fn drawn() -> Map {
         (id: "e3", from: "account", to: "logout", trigger: UserAction),
         (id: "a1", from: "idle", to: "create", trigger: Attach),
         (id: "a2", from: "create", to: "cookie", trigger: Attach),
+        (id: "e4", from: "remember", to: "create", trigger: System),
+        (id: "a3", from: "remember-ttl", to: "remember", trigger: Attach),
+        (id: "e5", from: "account", to: "logout-all", trigger: UserAction),
+        (id: "e6", from: "account", to: "password", trigger: UserAction),
     ],
     personas: [
         (id: "regular", name: "Regular", share: 100, visits_per_day: 2, think_time: Seconds(30), active_hours: (start: 8, end: 20), days_per_week: 7, devices: [Desktop], behaviours: []),
@@ -252,8 +342,15 @@ fn target(app: &App) -> Target {
     protected: (path: "/account"),
     signed_in: Status(200),
     logout: Some((method: Post, path: "/logout")),
+    logout_everywhere: Some((method: Post, path: "/logout-everywhere")),
+    remember_me: Some((field: ("remember", Text("on")), cookie: "rt")),
+    throwaway_account: true,
+    password_change: Some((
+        change: (method: Post, path: "/password", form: [("old", Env("SM_PASSWORD")), ("new", Env("SM_NEW_PASSWORD"))]),
+        restore: (method: Post, path: "/password", form: [("old", Env("SM_NEW_PASSWORD")), ("new", Env("SM_PASSWORD"))]),
+    )),
     id_samples: 8,
-    max_requests: 40,
+    max_requests: 80,
     requests_per_second: 500.0,
 )"#,
         app.addr
@@ -273,6 +370,7 @@ fn credentials(var: &str) -> Option<String> {
     match var {
         "SM_USER" => Some("alice".into()),
         "SM_PASSWORD" => Some("s3cret".into()),
+        "SM_NEW_PASSWORD" => Some("n3w-s3cret".into()),
         _ => None,
     }
 }
@@ -300,6 +398,10 @@ fn an_application_built_as_drawn_matches_the_drawing_and_shows_no_finding() {
         "session id generation",
         "cookie lifetime",
         "concurrent sessions",
+        "remember-me",
+        "remember-me lifetime",
+        "log out of all devices",
+        "on password change",
     ] {
         assert_eq!(verdict(&outcome, setting), Verdict::Matches, "{setting}");
     }
@@ -321,6 +423,8 @@ fn a_flawed_application_drifts_and_each_flaw_is_a_finding_with_its_exchanges() {
         ids,
         [
             "COOKIE-FLAGS",
+            "CRED-CHANGE-SURVIVE",
+            "LOGOUT-OTHERS-NONE",
             "LOGOUT-SERVER-NOOP",
             "SESS-FIX-NOROTATE",
             "SESS-ID-PREDICTABLE"
@@ -332,6 +436,8 @@ fn a_flawed_application_drifts_and_each_flaw_is_a_finding_with_its_exchanges() {
         "logout invalidation",
         "session id generation",
         "concurrent sessions",
+        "log out of all devices",
+        "on password change",
     ] {
         assert_eq!(verdict(&outcome, setting), Verdict::Drifts, "{setting}");
     }
@@ -362,6 +468,44 @@ fn a_flawed_application_drifts_and_each_flaw_is_a_finding_with_its_exchanges() {
             );
         }
     }
+}
+
+#[test]
+fn a_remember_me_token_that_survives_sign_out_is_found_at_the_remember_me_node() {
+    let app = App::start(Flaws {
+        remember_survives_logout: true,
+        ..SOUND
+    });
+    let outcome = probe::probe(&drawn(), &target(&app), &options(), &credentials).expect("probes");
+    let ids: Vec<&str> = outcome.findings.iter().map(|f| f.id.as_str()).collect();
+    assert_eq!(ids, ["REMEMBER-STATIC"]);
+    assert_eq!(outcome.findings[0].nodes[0].as_str(), "remember");
+    assert_eq!(verdict(&outcome, "remember-me"), Verdict::Drifts);
+    assert_eq!(verdict(&outcome, "remember-me lifetime"), Verdict::Matches);
+}
+
+#[test]
+fn a_throwaway_account_gets_its_password_back_and_a_real_one_is_never_changed() {
+    let app = App::start(SOUND);
+    // Twice: the second run signs in with the original password only if the first restored it.
+    for _ in 0..2 {
+        let outcome =
+            probe::probe(&drawn(), &target(&app), &options(), &credentials).expect("probes");
+        assert_eq!(verdict(&outcome, "on password change"), Verdict::Matches);
+    }
+    let mut real = target(&app);
+    real.throwaway_account = false;
+    let changes = || app.store.lock().expect("lock").password_changes;
+    assert_eq!(changes(), 4, "changed and changed back, twice");
+    let outcome = probe::probe(&drawn(), &real, &options(), &credentials).expect("probes");
+    assert_eq!(verdict(&outcome, "on password change"), Verdict::NotChecked);
+    let check = outcome
+        .checks
+        .iter()
+        .find(|c| c.setting == "on password change")
+        .expect("said");
+    assert!(check.observed.contains("throwaway"), "{}", check.observed);
+    assert_eq!(changes(), 4, "a real account's password is never changed");
 }
 
 #[test]

@@ -9,6 +9,7 @@
 //! Safety: only the target's origin is contacted, a non-loopback origin needs `allow_remote`,
 //! every request counts against `max_requests`, and requests are spaced by the rate limit.
 
+mod account;
 mod concurrency;
 mod http;
 mod waits;
@@ -48,6 +49,19 @@ pub struct Target {
     /// Signing out, if drawn.
     #[serde(default)]
     pub logout: Option<Call>,
+    /// Logging out of all devices, if drawn.
+    #[serde(default)]
+    pub logout_everywhere: Option<Call>,
+    /// Signing in with "remember me" ticked, if drawn.
+    #[serde(default)]
+    pub remember_me: Option<RememberMe>,
+    /// Marks the account `login` signs in as a throwaway test account: only then does the probe
+    /// send requests that change it (a password change).
+    #[serde(default)]
+    pub throwaway_account: bool,
+    /// Changing the password and changing it back, if drawn (played only on a throwaway account).
+    #[serde(default)]
+    pub password_change: Option<PasswordChange>,
     /// Fresh ids to collect for the id-quality check (from `login_page`).
     #[serde(default = "default_samples")]
     pub id_samples: u32,
@@ -80,6 +94,26 @@ pub struct Call {
     /// come from the environment: a field whose name says "pass" or "secret" refuses plain text.
     #[serde(default)]
     pub form: Vec<(String, Value)>,
+}
+
+/// How the application offers "remember me".
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RememberMe {
+    /// The form field that ticks the box, added to `login`'s fields.
+    pub field: (String, Value),
+    /// The cookie that carries the remember-me token.
+    pub cookie: String,
+}
+
+/// A password change and its undoing. `change` is sent by one signed-in session while another
+/// is open; `restore` is then sent by the same session (if it is still signed in), so the test
+/// account keeps its password.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    pub change: Call,
+    pub restore: Call,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -212,7 +246,7 @@ pub fn example_target(map: &Map) -> String {
     signed_in: Status(200),
     // Signing out{logout_note}.
     logout: {logout},
-    // Fresh ids sampled from login_page for the id-quality check.
+{extras}    // Fresh ids sampled from login_page for the id-quality check.
     id_samples: 20,
     // Safety: the most requests in all, and per second.
     max_requests: 200,
@@ -230,7 +264,50 @@ pub fn example_target(map: &Map) -> String {
         } else {
             "None"
         },
+        extras = example_extras(flow),
     )
+}
+
+/// The example target's lines for what the flow draws beyond sign-in and sign-out.
+fn example_extras(flow: Option<&compile::Flow>) -> String {
+    let Some(flow) = flow else {
+        return String::new();
+    };
+    let mut out = String::new();
+    if !flow.offers.logout_everywhere.is_empty() {
+        out.push_str(
+            r#"    // Logging out of all devices: sent by one session while another is open.
+    logout_everywhere: Some((method: Post, path: "/logout-everywhere")),
+"#,
+        );
+    }
+    if !flow.offers.remember_me.is_empty() {
+        out.push_str(
+            r#"    // Remember-me: the form field that ticks the box, and the cookie holding the token.
+    remember_me: Some((field: ("remember", Text("on")), cookie: "remember_token")),
+"#,
+        );
+    }
+    if !flow.offers.password_change.is_empty() {
+        out.push_str(
+            r#"    // A password change is played only on a throwaway test account: set this to true
+    // only if the account above may have its password changed (the probe changes it back
+    // with `restore`, sent by the same session, when that session is still signed in).
+    throwaway_account: false,
+    password_change: Some((
+        change: (method: Post, path: "/password", form: [
+            ("old_password", Env("SM_PASSWORD")),
+            ("new_password", Env("SM_NEW_PASSWORD")),
+        ]),
+        restore: (method: Post, path: "/password", form: [
+            ("old_password", Env("SM_NEW_PASSWORD")),
+            ("new_password", Env("SM_PASSWORD")),
+        ]),
+    )),
+"#,
+        );
+    }
+    out
 }
 
 /// Reads a target file's text (RON); errors name the line and column.
@@ -241,10 +318,23 @@ pub fn parse_target(text: &str, file: &str) -> Result<Target, ProbeError> {
             e.span.start.line, e.span.start.col, e.code
         ))
     })?;
+    let remember_field = target.remember_me.as_ref().map(|r| Call {
+        method: Method::Post,
+        path: target.login.path.clone(),
+        form: vec![r.field.clone()],
+    });
     for call in std::iter::once(&target.login)
         .chain(target.login_page.iter())
         .chain(std::iter::once(&target.protected))
         .chain(target.logout.iter())
+        .chain(target.logout_everywhere.iter())
+        .chain(remember_field.iter())
+        .chain(
+            target
+                .password_change
+                .iter()
+                .flat_map(|p| [&p.change, &p.restore]),
+        )
     {
         if !call.path.starts_with('/') {
             return Err(ProbeError::Target(format!(
@@ -397,7 +487,17 @@ impl Session<'_> {
 
     /// Signs in holding `jar`; returns the jar afterwards and the cookies the sign-in set.
     fn sign_in(&mut self, jar: &Jar) -> Result<(Jar, Response), ProbeError> {
-        let login = self.target.login.clone();
+        self.sign_in_with(jar, &[])
+    }
+
+    /// Signs in holding `jar` with `extra` form fields (a ticked "remember me").
+    fn sign_in_with(
+        &mut self,
+        jar: &Jar,
+        extra: &[(String, Value)],
+    ) -> Result<(Jar, Response), ProbeError> {
+        let mut login = self.target.login.clone();
+        login.form.extend(extra.iter().cloned());
         let response = self.send(&login, jar)?;
         let mut after = jar.clone();
         merge(&mut after, &set_cookies(&response));
@@ -783,6 +883,8 @@ pub fn probe(
         _ => {}
     }
 
+    account::remember_me(&mut s, flow, &profile, &mut checks, &mut findings)?;
+    account::logout_everywhere(&mut s, &plan, flow, &mut checks, &mut findings)?;
     concurrency::concurrency(&mut s, flow, &mut checks, &mut findings)?;
     waits::timeouts(
         &mut s,
@@ -882,32 +984,8 @@ pub fn probe(
         }),
     }
 
-    // What this probe does not play yet, said rather than skipped silently.
-    for (setting, why) in [
-        (
-            Setting::RememberMe,
-            "remember-me is not played by the probe yet",
-        ),
-        (
-            Setting::CredentialChange,
-            "password change needs a throwaway account; not played by the probe yet",
-        ),
-    ] {
-        if let Some(node) = source(setting) {
-            let drawn = compile::describe(flow)
-                .into_iter()
-                .find(|row| row.setting == setting)
-                .map_or_else(|| "drawn".to_owned(), |row| row.value);
-            checks.push(Check {
-                setting: setting.to_string(),
-                drawn,
-                observed: why.to_owned(),
-                verdict: Verdict::NotChecked,
-                node: Some(node),
-                covers: Vec::new(),
-            });
-        }
-    }
+    // Last: it changes the account (and changes it back).
+    account::password_change(&mut s, &plan, flow, &mut checks, &mut findings)?;
     Ok(Outcome {
         checks,
         findings,

@@ -68,7 +68,14 @@ else:
 
 django.setup()
 
-from django.contrib.auth import authenticate, get_user_model, login, logout  # noqa: E402
+from django.contrib.auth import (  # noqa: E402
+    authenticate,
+    get_user_model,
+    login,
+    logout,
+    update_session_auth_hash,
+)
+from django.contrib.auth.forms import PasswordChangeForm  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.core.wsgi import get_wsgi_application  # noqa: E402
 from django.http import HttpResponse, HttpResponseRedirect  # noqa: E402
@@ -103,6 +110,20 @@ def account(request):
 
 
 @csrf_exempt
+def change_password(request):
+    # What django.contrib.auth's PasswordChangeView does (without its CSRF check and template):
+    # the form checks the old password, saves the new one, and update_session_auth_hash keeps
+    # this session signed in while every other session's stored hash stops matching.
+    if not request.user.is_authenticated:
+        return HttpResponseRedirect("/login")
+    form = PasswordChangeForm(request.user, request.POST)
+    if not form.is_valid():
+        return HttpResponse("refused", status=400)
+    update_session_auth_hash(request, form.save())
+    return HttpResponse("changed")
+
+
+@csrf_exempt
 def sign_out(request):
     logout(request)
     return HttpResponseRedirect("/login")
@@ -116,6 +137,7 @@ urlpatterns = [
     path("login", csrf_exempt(login_dispatch)),
     path("account", account),
     path("logout", sign_out),
+    path("password", change_password),
 ]
 
 if __name__ == "__main__":
