@@ -32,6 +32,16 @@ fn two_sessions(
     Ok(Some((first, second)))
 }
 
+/// What the session that acted and the other one say afterwards.
+fn both(here_alive: bool, other_alive: bool) -> &'static str {
+    match (here_alive, other_alive) {
+        (false, false) => "both sessions are signed out",
+        (true, false) => "the other session is signed out, this one is still signed in",
+        (false, true) => "this session is signed out, the other one is still signed in",
+        (true, true) => "both sessions are still signed in",
+    }
+}
+
 fn not_checked(setting: Setting, drawn: &str, why: &str, node: &NodeId) -> Check {
     Check {
         setting: setting.to_string(),
@@ -81,12 +91,7 @@ pub(super) fn logout_everywhere(
     s.send(&call, &here)?;
     let other_alive = s.signed_in(&other)?;
     let here_alive = s.signed_in(&here)?;
-    let observed = match (here_alive, other_alive) {
-        (false, false) => "both sessions are signed out",
-        (true, false) => "the other session is signed out, this one is still signed in",
-        (false, true) => "this session is signed out, the other one is still signed in",
-        (true, true) => "both sessions are still signed in",
-    };
+    let observed = both(here_alive, other_alive);
     let expected_other_alive = invalidation == e::LogoutInvalidation::ClientOnly;
     checks.push(Check {
         setting: setting.to_string(),
@@ -166,13 +171,7 @@ pub(super) fn password_change(
     merge(&mut here, &set_cookies(&changed));
     let other_alive = s.signed_in(&other)?;
     let here_alive = s.signed_in(&here)?;
-    let mut observed = match (here_alive, other_alive) {
-        (false, false) => "both sessions are signed out",
-        (true, false) => "the other session is signed out, this one is still signed in",
-        (false, true) => "this session is signed out, the other one is still signed in",
-        (true, true) => "both sessions are still signed in",
-    }
-    .to_owned();
+    let mut observed = both(here_alive, other_alive).to_owned();
     let expected = match sessions {
         e::CredentialChange::EndOthers => (true, false),
         e::CredentialChange::EndAll => (false, false),
